@@ -1,0 +1,55 @@
+"""Atomic file writes: a temporary file in the same folder, then ``os.replace``.
+
+A crash at any moment leaves either the old file or the new one, never a torn one. Temporary
+files carry :data:`TEMP_MARK` in their name so that a run that was killed mid-write can be
+cleaned up (:func:`remove_stale_temporaries`) and readers can skip them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+TEMP_MARK = ".dvcstage-tmp"
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old content or the new, never a mix."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_MARK}")
+    # os.open honours the umask (unlike mkstemp's 0600), so media stay readable like any file.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """:func:`write_bytes_atomic` for UTF-8 text."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def is_temporary(path: str | os.PathLike[str]) -> bool:
+    """True for a temporary file left by :func:`write_bytes_atomic`."""
+    return os.fspath(path).endswith(TEMP_MARK)
+
+
+def remove_stale_temporaries(root: str | os.PathLike[str]) -> int:
+    """Delete temporary files a killed process left under ``root``; returns how many."""
+    removed = 0
+    base = Path(root)
+    if not base.is_dir():
+        return 0
+    for temp in base.rglob(f"*{TEMP_MARK}"):
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+            removed += 1
+    return removed

@@ -1,0 +1,347 @@
+"""``dvcstage.Live``: DVCLive's ``Live`` with rich media, written off the training thread."""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+import logging
+import math
+import numbers
+import time
+import weakref
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import dvclive
+from dvclive.plots import NumpyEncoder
+
+from .atomic import remove_stale_temporaries, write_text_atomic
+from .dvcyaml import desired_dvcyaml, write_dvcyaml
+from .errors import InvalidMediaTypeError, InvalidMediaValueError, MediaWriteError
+from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
+from .media.boxes import check_annotations
+from .media.image import Image, encode_image
+from .names import check_image_name, check_relative_name, key_and_step_of
+from .writer import BackgroundWriter
+
+logger = logging.getLogger("dvcstage")
+
+LOG_VALUE_HELP = (
+    "a number (logged as a metric), a dvcstage.Image, a list of dvcstage.Image, "
+    "or a dict of these (keys joined with '/')"
+)
+
+
+def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
+    live = ref()
+    if live is not None and live._writer is not None:
+        try:
+            live._writer.close()
+        except MediaWriteError as exc:  # at exit there is no caller left to raise to
+            logger.error("dvcstage: %s", exc)
+
+
+class Live(dvclive.Live):
+    """A drop-in :class:`dvclive.Live` that also logs annotated images, boxes and masks.
+
+    Everything DVCLive does keeps working. Media calls validate on the calling thread and
+    return at once; background threads encode and write the files atomically. Call
+    :meth:`flush` to wait for them; :meth:`end` (or leaving the ``with`` block) does.
+
+    Extra keyword arguments:
+        writer_threads: background writer threads (default: one per core, at most 4).
+        queue_size: jobs each writer thread may hold before logging calls wait.
+        dvcyaml_interval: seconds between ``dvc.yaml`` rewrites that only add image entries
+            (other changes are written at once, and :meth:`end` always writes).
+    """
+
+    def __init__(
+        self,
+        dir: str = "dvclive",  # noqa: A002 - DVCLive's name
+        resume: bool = False,
+        report: str | None = None,
+        save_dvc_exp: bool = True,
+        dvcyaml: str | bool | None = "dvc.yaml",
+        cache_images: bool = False,
+        exp_name: str | None = None,
+        exp_message: str | None = None,
+        monitor_system: bool = False,
+        *,
+        writer_threads: int | None = None,
+        queue_size: int = 8,
+        dvcyaml_interval: float = 10.0,
+    ) -> None:
+        # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
+        self._media_images: dict[str, None] = {}
+        self._dvcyaml_written: tuple[Any, Any] | None = None
+        self._dvcyaml_written_at = 0.0
+        self._dvcyaml_interval = dvcyaml_interval
+        self._dvcyaml_force = False
+        self._writer: BackgroundWriter | None = None
+        self._writer_threads = writer_threads
+        self._queue_size = queue_size
+        super().__init__(
+            dir=dir,
+            resume=resume,
+            report=report,  # type: ignore[arg-type]
+            save_dvc_exp=save_dvc_exp,
+            dvcyaml=dvcyaml,
+            cache_images=cache_images,
+            exp_name=exp_name,
+            exp_message=exp_message,
+            monitor_system=monitor_system,
+        )
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    # -- paths ------------------------------------------------------------------------------
+
+    @property
+    def index_file(self) -> str:
+        """The run's media index (``<dir>/media.jsonl``)."""
+        return str(Path(self.dir) / INDEX_FILE)
+
+    @property
+    def images_dir(self) -> str:
+        """Where images, their sidecars and masks go (``<dir>/plots/images``)."""
+        return str(Path(self.dir) / IMAGES_FOLDER)
+
+    # -- DVCLive hooks ----------------------------------------------------------------------
+
+    def _init_cleanup(self) -> None:
+        super()._init_cleanup()
+        Path(self.index_file).unlink(missing_ok=True)
+
+    def _init_resume(self) -> None:
+        super()._init_resume()
+        remove_stale_temporaries(self.dir)
+        for line in latest_items(read_index(self.index_file).lines).values():
+            if line["kind"] != "image":
+                continue
+            for file in line["files"]:
+                path = PurePosixPath(file["path"])
+                if file["role"] == "image" and (Path(self.dir) / path).is_file():
+                    self._media_images[str(path.relative_to(IMAGES_FOLDER))] = None
+
+    def _ensure_writer(self) -> BackgroundWriter:
+        if self._writer is None:
+            self._writer = BackgroundWriter(
+                self.dir,
+                MediaIndex(self.index_file),
+                workers=self._writer_threads,
+                queue_size=self._queue_size,
+            )
+        return self._writer
+
+    def _raise_writer_errors(self) -> None:
+        if self._writer is not None:
+            self._writer.raise_errors()
+
+    def make_summary(self) -> None:
+        """Write ``metrics.json`` atomically (DVCLive rewrites it in place)."""
+        if self._step is not None:
+            self.summary["step"] = self.step
+        text = json.dumps(self.summary, indent=4, cls=NumpyEncoder) + "\n"
+        write_text_atomic(self.metrics_file, text)
+
+    def _dump_params(self) -> None:
+        from dvclive.serialize import get_yaml
+        from ruamel.yaml.representer import RepresenterError
+
+        buffer = io.StringIO()
+        try:
+            get_yaml().dump(self._params, buffer)
+        except RepresenterError as exc:
+            raise dvclive.error.InvalidParameterTypeError(exc.args[0]) from exc
+        write_text_atomic(self.params_file, buffer.getvalue())
+
+    def make_dvcyaml(self) -> None:
+        """Write ``dvc.yaml`` when its content changed (DVCLive rewrites it every step).
+
+        New image entries alone are written at most every ``dvcyaml_interval`` seconds;
+        any other change is written at once, and :meth:`end` always writes.
+        """
+        content = desired_dvcyaml(self, ())
+        structure = json.dumps(content, sort_keys=True, default=str)
+        images = len(self._media_images)
+        if self._dvcyaml_written is not None:
+            same_structure = self._dvcyaml_written[0] == structure
+            if same_structure and self._dvcyaml_written[1] == images:
+                return
+            recent = time.monotonic() - self._dvcyaml_written_at < self._dvcyaml_interval
+            if same_structure and recent and not self._dvcyaml_force:
+                return
+        write_dvcyaml(self, desired_dvcyaml(self, self._media_images))
+        self._dvcyaml_written = (structure, images)
+        self._dvcyaml_written_at = time.monotonic()
+
+    def make_report(self) -> None:
+        if self._report_mode is not None and self._writer is not None:
+            self._writer.flush()  # the report reads the images from disk
+        super().make_report()
+
+    def post_data_to_studio(self) -> None:
+        # DVCLive re-reads every metric file on each step even when Studio is off.
+        if "data" in self._studio_events_to_skip:
+            return
+        super().post_data_to_studio()
+
+    def next_step(self) -> None:
+        """Advance the step, as DVCLive does; raises a pending background write error."""
+        self._raise_writer_errors()
+        super().next_step()
+
+    def flush(self) -> None:
+        """Wait until every media file logged so far is written; raise any write error."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def end(self) -> None:
+        """Flush the media, cache them if asked, then finish as DVCLive does."""
+        if self._inside_with:
+            return
+        failure: MediaWriteError | None = None
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except MediaWriteError as exc:
+                failure = exc
+            self._writer = None
+        if self._media_images and self._cache_images:
+            self.cache(Path(self.images_dir))
+        self._dvcyaml_force = True
+        try:
+            super().end()
+        finally:
+            self._dvcyaml_force = False
+        if failure is not None:
+            raise failure
+
+    # -- media ------------------------------------------------------------------------------
+
+    def log_image(  # type: ignore[override]
+        self,
+        name: str,
+        val: Any,
+        annotations: dict[str, Any] | None = None,
+        *,
+        boxes: dict[str, Any] | None = None,
+        masks: dict[str, Any] | None = None,
+        caption: str | None = None,
+    ) -> None:
+        """Save an image to ``{plots_dir}/images/{name}``, with optional overlays.
+
+        Args:
+            name: relative name ending in .png, .jpg, .jpeg or .gif; folders are allowed
+                (``f"pred/{live.step}.png"`` is the slider pattern). A path ``val`` gives
+                its suffix to a ``name`` without one.
+            val: a NumPy array or array-like (torch C×H×W too), ``PIL.Image``, matplotlib
+                ``Figure``, a path to an image file, or a :class:`dvcstage.Image`.
+            annotations: DVCLive's boxes: ``{"boxes", "labels", "scores", "box_format"}``
+                with ``box_format`` one of tlbr, ltrb, tlhw, xywh.
+            boxes: W&B's box groups ``{group: {"box_data": [...], "class_labels": {...}}}``.
+            masks: W&B's masks ``{name: {"mask_data": array | "path": file,
+                "class_labels": {...}}}``, each the image's height × width.
+            caption: a caption stored in the sidecar.
+
+        Raises:
+            InvalidDataTypeError: ``val`` has an unsupported type (as in DVCLive).
+            InvalidMediaNameError, InvalidMediaValueError, InvalidAnnotationError: bad input;
+                nothing is written.
+            MediaWriteError: an earlier background write failed.
+        """
+        self._raise_writer_errors()
+        if isinstance(val, Image):
+            image = val.with_overlays(caption=caption, boxes=boxes, masks=masks)
+        else:
+            image = Image.from_value(val, caption=caption, boxes=boxes, masks=masks)
+        path = check_image_name(name, image.source.file_suffix)
+        checked = check_annotations(annotations)
+        key, _ = key_and_step_of(path)
+        self._submit_image(path, image, key=key, item=None, annotations=checked)
+
+    def _submit_image(
+        self,
+        name: PurePosixPath,
+        image: Image,
+        *,
+        key: str,
+        item: int | None,
+        annotations: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        run_relpath = IMAGES_FOLDER / name
+        step = self.step
+
+        def encode() -> Any:
+            return encode_image(
+                image, run_relpath=run_relpath, key=key, step=step, item=item,
+                annotations=annotations,
+            )
+
+        self._ensure_writer().submit(str(run_relpath), encode)
+        self._media_images[str(name)] = None
+
+    def log(
+        self,
+        data: Mapping[str, Any],
+        step: int | None = None,
+        commit: bool = False,
+    ) -> None:
+        """Log several values at once, W&B style: ``live.log({"loss": 0.1, "pred": img})``.
+
+        Numbers become metrics (:meth:`log_metric`); a :class:`dvcstage.Image` under key
+        ``k`` is written to ``k/{step}.png`` (the slider pattern); a list of images to
+        ``k/{i}/{step}.png``. Nested dicts are flattened with ``/``.
+
+        Steps follow DVCLive: everything is logged at the current :attr:`step`, which
+        :meth:`next_step` advances. W&B advances its step on every ``wandb.log``; pass
+        ``commit=True`` to do that here (it calls :meth:`next_step` after logging), or
+        ``step=N`` (N >= the current step) to jump to a step first. Everything is validated
+        before anything is logged.
+        """
+        self._raise_writer_errors()
+        if not isinstance(data, Mapping):
+            raise InvalidMediaTypeError("data", data, "a dict of key -> value")
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, int) or step < self.step
+        ):
+            raise InvalidMediaValueError(
+                "step", f"{step!r} is not a step at or after {self.step}", "an int >= live.step"
+            )
+        plan: list[tuple[str, Any]] = []
+        self._plan_log(data, "", plan)
+        if step is not None:
+            self.step = step
+        for key, value in plan:
+            if isinstance(value, Image):
+                self._submit_image(PurePosixPath(key) / f"{self.step}.png", value, key=key, item=None)
+            elif isinstance(value, list):
+                for i, image in enumerate(value):
+                    name = PurePosixPath(key) / str(i) / f"{self.step}.png"
+                    self._submit_image(name, image, key=key, item=i)
+            else:
+                self.log_metric(key, value)
+        if commit:
+            self.next_step()
+
+    def _plan_log(self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]]) -> None:
+        for raw_key, value in data.items():
+            if not isinstance(raw_key, str):
+                raise InvalidMediaTypeError("data key", raw_key, "str keys")
+            key = f"{prefix}{raw_key}"
+            check_relative_name(key, "data key")
+            if isinstance(value, Mapping):
+                self._plan_log(value, f"{key}/", plan)
+            elif isinstance(value, Image):
+                plan.append((key, value))
+            elif isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, Image) for v in value
+            ):
+                plan.append((key, list(value)))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                if not math.isfinite(float(value)):
+                    logger.debug("non-finite metric %s=%s logged as text, as DVCLive does", key, value)
+                plan.append((key, value))
+            else:
+                raise InvalidMediaTypeError(f"data[{key!r}]", value, LOG_VALUE_HELP)

@@ -1,0 +1,1 @@
+"""One module per media kind; each validates its input and encodes it, without I/O."""

@@ -1,0 +1,85 @@
+"""Media names: relative, inside their folder, with a suffix the media kind accepts."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+
+from .errors import InvalidMediaNameError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+
+_SEGMENT = re.compile(r"^[^/\\\x00]+$")
+
+
+def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
+    """Return ``name`` as a relative POSIX path, refusing anything that could escape its folder.
+
+    Refused: non-strings, empty names, NUL bytes, absolute paths (POSIX or Windows), drive
+    letters, backslashes and any ``..`` or ``.`` segment.
+    """
+    accepted = "a relative path such as 'pred/3.png' without '..', '.', '\\', NUL or a leading '/'"
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if not isinstance(name, str):
+        raise InvalidMediaNameError(argument, name, "is not a string", accepted)
+    if not name:
+        raise InvalidMediaNameError(argument, name, "is empty", accepted)
+    if "\x00" in name:
+        raise InvalidMediaNameError(argument, name, "contains a NUL byte", accepted)
+    if "\\" in name:
+        raise InvalidMediaNameError(argument, name, "contains a backslash", accepted)
+    if name.startswith("/") or PureWindowsPath(name).drive or PureWindowsPath(name).is_absolute():
+        raise InvalidMediaNameError(argument, name, "is absolute", accepted)
+    parts = name.split("/")
+    for part in parts:
+        if part in ("", ".", ".."):
+            raise InvalidMediaNameError(argument, name, f"has a {part or 'empty'!r} segment", accepted)
+    return PurePosixPath(name)
+
+
+def check_segment(segment: object, argument: str) -> str:
+    """A single path segment (a mask or box-group name): no slashes, no dots-only names."""
+    accepted = "a non-empty string without '/', '\\', NUL, and not '.' or '..'"
+    if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in (".", ".."):
+        raise InvalidMediaNameError(argument, segment, "is not a valid name", accepted)
+    return segment
+
+
+def check_image_name(name: object, source_suffix: str | None = None) -> PurePosixPath:
+    """Validate an image name; a name without suffix inherits ``source_suffix`` (a path source)."""
+    path = check_relative_name(name)
+    suffix = path.suffix.lower()
+    if not suffix and source_suffix and source_suffix.lower() in IMAGE_SUFFIXES:
+        path = path.with_name(path.name + source_suffix.lower())
+        suffix = source_suffix.lower()
+    if path.suffix not in IMAGE_SUFFIXES:
+        raise InvalidMediaNameError(
+            "name",
+            str(path),
+            "has no supported image suffix",
+            ", ".join(IMAGE_SUFFIXES) + " (lower case)",
+        )
+    return path
+
+
+def sidecar_name(image_name: PurePosixPath) -> PurePosixPath:
+    """The JSON sidecar beside an image: the suffix replaced (``numpy.png`` -> ``numpy.json``)."""
+    return image_name.with_suffix(".json")
+
+
+def masks_folder(image_name: PurePosixPath) -> PurePosixPath:
+    """The folder holding an image's class-id mask PNGs (``pred/3.png`` -> ``pred/3.masks``)."""
+    return image_name.with_suffix(".masks")
+
+
+def key_and_step_of(image_name: PurePosixPath) -> tuple[str, int | None]:
+    """The media key of an image name and the step it encodes, if any.
+
+    ``pred/3.png`` (the slider pattern) is key ``pred`` at step 3; ``numpy.png`` is key
+    ``numpy.png`` with no step of its own.
+    """
+    if image_name.stem.isdigit() and str(image_name.parent) != ".":
+        return str(image_name.parent), int(image_name.stem)
+    return str(image_name), None

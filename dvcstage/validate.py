@@ -1,0 +1,100 @@
+"""``dvcstage validate``: every sidecar and index line of every run under a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from PIL import Image as PILImage
+
+from . import schemas
+from .atomic import is_temporary
+from .index import IMAGES_FOLDER, INDEX_FILE, read_index
+from .names import IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, printed as ``file:line: message``."""
+
+    file: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+def find_runs(root: str | os.PathLike[str]) -> list[Path]:
+    """Run folders under ``root`` (``root`` included): those with an index or a plots/images."""
+    base = Path(root)
+    found = {p.parent for p in base.rglob(INDEX_FILE)}
+    found |= {p.parent.parent for p in base.rglob("images") if p.is_dir() and p.parent.name == "plots"}
+    return sorted(p for p in found if ".dvc" not in p.parts and ".git" not in p.parts)
+
+
+def _check_sidecar(path: Path) -> list[Problem]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
+    except UnicodeDecodeError as exc:
+        return [Problem(path, 1, f"not UTF-8: {exc.reason}")]
+    problems = [Problem(path, 1, p) for p in schemas.schema_errors(schemas.IMAGE_SIDECAR, document)]
+    if problems:
+        return problems
+    for name, mask in (document.get("masks") or {}).items():
+        mask_path = path.parent / mask["path"]
+        if not mask_path.is_file():
+            problems.append(Problem(path, 1, f"masks/{name}: {mask['path']} does not exist"))
+            continue
+        try:
+            with PILImage.open(mask_path) as opened:
+                size = opened.size
+        except OSError as exc:
+            problems.append(Problem(mask_path, 1, f"not a readable PNG: {exc}"))
+            continue
+        expected = (document.get("width"), document.get("height"))
+        if None not in expected and size != expected:
+            problems.append(Problem(path, 1, f"masks/{name}: size {size} differs from {expected}"))
+    return problems
+
+
+def _check_image(path: Path) -> list[Problem]:
+    try:
+        with PILImage.open(path) as opened:
+            opened.load()
+    except (OSError, SyntaxError) as exc:
+        return [Problem(path, 1, f"not a readable image: {exc}")]
+    return []
+
+
+def validate_run(run: Path) -> list[Problem]:
+    """Problems in one run folder: images, sidecars and the index."""
+    problems: list[Problem] = []
+    images = run / IMAGES_FOLDER
+    if images.is_dir():
+        for path in sorted(images.rglob("*")):
+            if not path.is_file() or is_temporary(path):
+                continue
+            if path.suffix == ".json" and any(
+                path.with_suffix(s).is_file() for s in IMAGE_SUFFIXES
+            ):
+                problems.extend(_check_sidecar(path))
+            elif path.suffix in IMAGE_SUFFIXES:
+                problems.extend(_check_image(path))
+    index = run / INDEX_FILE
+    contents = read_index(index)
+    problems.extend(Problem(index, number, message) for number, message in contents.problems)
+    for number, line in enumerate(contents.lines, start=1):
+        for file in line["files"]:
+            if not (run / PurePosixPath(file["path"])).is_file():
+                problems.append(Problem(index, number, f"{file['path']} does not exist"))
+    return problems
+
+
+def validate_tree(root: str | os.PathLike[str]) -> list[Problem]:
+    """Problems in every run under ``root``."""
+    return [problem for run in find_runs(root) for problem in validate_run(run)]

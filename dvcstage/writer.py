@@ -1,0 +1,129 @@
+"""The background writer: encodes and writes media off the training thread.
+
+Jobs go to one of several worker threads, chosen by the job's target name, so two writes of
+the same file always happen in the order they were logged. Queues are bounded: when they are
+full the caller waits, so memory never grows without limit. A worker's error is kept and
+raised to the caller at its next call (:meth:`BackgroundWriter.raise_errors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from .atomic import write_bytes_atomic
+from .errors import MediaWriteError
+from .index import MediaIndex, index_line
+from .media.base import EncodedItem
+
+Encode = Callable[[], EncodedItem]
+_STOP = object()
+
+
+def default_workers() -> int:
+    """Writer threads: one per core, between 1 and 4 (Pillow and zlib release the GIL)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class BackgroundWriter:
+    """Runs encode jobs on worker threads and writes their files atomically under ``root``."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        index: MediaIndex,
+        workers: int | None = None,
+        queue_size: int = 8,
+    ) -> None:
+        self.root = Path(root)
+        self.index = index
+        count = workers or default_workers()
+        self._queues: list[queue.Queue[object]] = [
+            queue.Queue(maxsize=queue_size) for _ in range(count)
+        ]
+        self._errors: list[BaseException] = []
+        self._errors_lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, args=(q,), name=f"dvcstage-writer-{i}", daemon=True)
+            for i, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._closed = False
+
+    def submit(self, target: str, encode: Encode) -> None:
+        """Queue ``encode`` for the worker that owns ``target``; waits while that queue is full."""
+        if self._closed:
+            raise MediaWriteError("the writer is closed: Live.end() was called")
+        self._queues[zlib.crc32(target.encode("utf-8")) % len(self._queues)].put(encode)
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is written, then raise any worker error."""
+        for q in self._queues:
+            q.join()
+        self.raise_errors()
+
+    def raise_errors(self) -> None:
+        """Raise the first error a worker met since the last call (the rest are counted)."""
+        with self._errors_lock:
+            errors, self._errors = self._errors, []
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise MediaWriteError(f"a background write failed: {errors[0]}{more}") from errors[0]
+
+    def close(self) -> None:
+        """Flush, stop the workers and close the index. Idempotent."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            for q in self._queues:
+                q.put(_STOP)
+            for thread in self._threads:
+                thread.join()
+            self.index.close()
+
+    def _run(self, jobs: queue.Queue[object]) -> None:
+        while True:
+            job = jobs.get()
+            try:
+                if job is _STOP:
+                    return
+                assert callable(job)
+                self._write(job())
+            except BaseException as exc:  # kept and raised to the caller, never swallowed
+                with self._errors_lock:
+                    self._errors.append(exc)
+            finally:
+                jobs.task_done()
+
+    def _write(self, item: EncodedItem) -> None:
+        sizes: dict[PurePosixPath, int] = {}
+        for file in item.files:
+            write_bytes_atomic(self.root / file.path, file.data)
+            sizes[file.path] = len(file.data)
+        self._remove_stale(item)
+        self.index.append(index_line(item, sizes))
+
+    def _remove_stale(self, item: EncodedItem) -> None:
+        written = {self.root / f.path for f in item.files}
+        for owned in item.owned:
+            path = self.root / owned
+            if path.is_dir():
+                for child in path.iterdir():
+                    if child not in written:
+                        with contextlib.suppress(FileNotFoundError):
+                            child.unlink()
+                if not any(path.iterdir()):
+                    shutil.rmtree(path, ignore_errors=True)
+            elif path not in written:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()

@@ -1,0 +1,59 @@
+"""Shared fixtures: a real git + DVC repository in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command (``dvc`` and ``dvcstage`` from this interpreter's environment)."""
+    command = list(args)
+    if command[0] in ("dvc", "dvcstage"):
+        command[0] = str(BIN / command[0])
+    return subprocess.run(command, cwd=cwd, check=check, capture_output=True, text=True)
+
+
+def make_repo(path: Path) -> Path:
+    """A git repository with DVC initialised and one commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    run("git", "init", "-q", "-b", "main", cwd=path)
+    run("git", "config", "user.email", "test@example.com", cwd=path)
+    run("git", "config", "user.name", "test", cwd=path)
+    run("dvc", "init", "-q", cwd=path)
+    run("git", "commit", "-q", "-m", "init", cwd=path)
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh git + DVC repository as the working directory."""
+    root = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(root)
+    yield root
+
+
+@pytest.fixture
+def plain_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working directory outside any git or DVC repository (no experiment saving)."""
+    root = tmp_path / "plain"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    yield root
+
+
+@pytest.fixture(autouse=True)
+def _quiet_dvc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("DVCLIVE_LOGLEVEL", "WARNING")
+    for name in ("DVC_ROOT", "DVC_EXP_BASELINE_REV", "DVC_EXP_NAME", "DVC_STUDIO_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    os.environ.setdefault("GIT_AUTHOR_NAME", "test")
