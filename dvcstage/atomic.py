@@ -25,7 +25,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(temp, target)
+        temp.replace(target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from dvclive.dvc import update_dvcyaml
-from dvclive.plots import Metric
+from dvclive.plots.metric import Metric
 from dvclive.utils import rel_path
 
 from .atomic import write_text_atomic

@@ -148,16 +148,27 @@ def _image_line(run_dir: Path, image: Path) -> dict[str, Any]:
             mask_rel = rel.parent / mask["path"]
             if (run_dir / mask_rel).is_file():
                 files.append(
-                    {"path": str(mask_rel), "role": "mask", "name": mask_name,
-                     "bytes": (run_dir / mask_rel).stat().st_size}
+                    {
+                        "path": str(mask_rel),
+                        "role": "mask",
+                        "name": mask_name,
+                        "bytes": (run_dir / mask_rel).stat().st_size,
+                    }
                 )
         sidecar_rel = str(sidecar_name(rel))
     files.append({"path": str(rel), "role": "image", "bytes": image.stat().st_size})
     if sidecar_rel is not None:
         files.append({"path": sidecar_rel, "role": "sidecar", "bytes": sidecar.stat().st_size})
-    line: dict[str, Any] = {"v": 1, "step": step or 0, "key": key, "kind": "image",
-                            "files": files, "width": width, "height": height,
-                            "sidecar": sidecar_rel}
+    line: dict[str, Any] = {
+        "v": 1,
+        "step": step or 0,
+        "key": key,
+        "kind": "image",
+        "files": files,
+        "width": width,
+        "height": height,
+        "sidecar": sidecar_rel,
+    }
     if item is not None:
         line["item"] = item
     line["time"] = round(image.stat().st_mtime, 3)

@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dvclive
-from dvclive.plots import NumpyEncoder
+from dvclive.live import Live as DvcLive
+from dvclive.plots.utils import NumpyEncoder
 
 from .atomic import remove_stale_temporaries, write_text_atomic
 from .dvcyaml import desired_dvcyaml, write_dvcyaml
@@ -43,7 +44,7 @@ def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
             logger.error("dvcstage: %s", exc)
 
 
-class Live(dvclive.Live):
+class Live(DvcLive):
     """A drop-in :class:`dvclive.Live` that also logs annotated images, boxes and masks.
 
     Everything DVCLive does keeps working. Media calls validate on the calling thread and
@@ -59,7 +60,7 @@ class Live(dvclive.Live):
 
     def __init__(
         self,
-        dir: str = "dvclive",  # noqa: A002 - DVCLive's name
+        dir: str = "dvclive",
         resume: bool = False,
         report: str | None = None,
         save_dvc_exp: bool = True,
@@ -220,7 +221,7 @@ class Live(dvclive.Live):
 
     # -- media ------------------------------------------------------------------------------
 
-    def log_image(  # type: ignore[override]
+    def log_image(
         self,
         name: str,
         val: Any,
@@ -236,13 +237,13 @@ class Live(dvclive.Live):
             name: relative name ending in .png, .jpg, .jpeg or .gif; folders are allowed
                 (``f"pred/{live.step}.png"`` is the slider pattern). A path ``val`` gives
                 its suffix to a ``name`` without one.
-            val: a NumPy array or array-like (torch C×H×W too), ``PIL.Image``, matplotlib
+            val: a NumPy array or array-like (torch CxHxW too), ``PIL.Image``, matplotlib
                 ``Figure``, a path to an image file, or a :class:`dvcstage.Image`.
             annotations: DVCLive's boxes: ``{"boxes", "labels", "scores", "box_format"}``
                 with ``box_format`` one of tlbr, ltrb, tlhw, xywh.
             boxes: W&B's box groups ``{group: {"box_data": [...], "class_labels": {...}}}``.
             masks: W&B's masks ``{name: {"mask_data": array | "path": file,
-                "class_labels": {...}}}``, each the image's height × width.
+                "class_labels": {...}}}``, each the image's height x width.
             caption: a caption stored in the sidecar.
 
         Raises:
@@ -275,7 +276,11 @@ class Live(dvclive.Live):
 
         def encode() -> Any:
             return encode_image(
-                image, run_relpath=run_relpath, key=key, step=step, item=item,
+                image,
+                run_relpath=run_relpath,
+                key=key,
+                step=step,
+                item=item,
                 annotations=annotations,
             )
 
@@ -315,7 +320,9 @@ class Live(dvclive.Live):
             self.step = step
         for key, value in plan:
             if isinstance(value, Image):
-                self._submit_image(PurePosixPath(key) / f"{self.step}.png", value, key=key, item=None)
+                self._submit_image(
+                    PurePosixPath(key) / f"{self.step}.png", value, key=key, item=None
+                )
             elif isinstance(value, list):
                 for i, image in enumerate(value):
                     name = PurePosixPath(key) / str(i) / f"{self.step}.png"
@@ -335,13 +342,17 @@ class Live(dvclive.Live):
                 self._plan_log(value, f"{key}/", plan)
             elif isinstance(value, Image):
                 plan.append((key, value))
-            elif isinstance(value, (list, tuple)) and value and all(
-                isinstance(v, Image) for v in value
+            elif (
+                isinstance(value, (list, tuple))
+                and value
+                and all(isinstance(v, Image) for v in value)
             ):
                 plan.append((key, list(value)))
             elif isinstance(value, numbers.Real) and not isinstance(value, bool):
                 if not math.isfinite(float(value)):
-                    logger.debug("non-finite metric %s=%s logged as text, as DVCLive does", key, value)
+                    logger.debug(
+                        "non-finite metric %s=%s logged as text, as DVCLive does", key, value
+                    )
                 plan.append((key, value))
             else:
                 raise InvalidMediaTypeError(f"data[{key!r}]", value, LOG_VALUE_HELP)

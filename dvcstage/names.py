@@ -35,7 +35,9 @@ def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
     parts = name.split("/")
     for part in parts:
         if part in ("", ".", ".."):
-            raise InvalidMediaNameError(argument, name, f"has a {part or 'empty'!r} segment", accepted)
+            raise InvalidMediaNameError(
+                argument, name, f"has a {part or 'empty'!r} segment", accepted
+            )
     return PurePosixPath(name)
 
 

@@ -46,7 +46,10 @@ def read_image(path: str | os.PathLike[str]) -> ImageRecord:
     record.annotations = document.get("annotations")
     if "boxes" in document:
         record.boxes = {
-            group: {"box_data": content["box_data"], "class_labels": _int_keys(content["class_labels"])}
+            group: {
+                "box_data": content["box_data"],
+                "class_labels": _int_keys(content["class_labels"]),
+            }
             for group, content in document["boxes"].items()
         }
     for name, mask in (document.get("masks") or {}).items():

@@ -31,7 +31,9 @@ def find_runs(root: str | os.PathLike[str]) -> list[Path]:
     """Run folders under ``root`` (``root`` included): those with an index or a plots/images."""
     base = Path(root)
     found = {p.parent for p in base.rglob(INDEX_FILE)}
-    found |= {p.parent.parent for p in base.rglob("images") if p.is_dir() and p.parent.name == "plots"}
+    found |= {
+        p.parent.parent for p in base.rglob("images") if p.is_dir() and p.parent.name == "plots"
+    }
     return sorted(p for p in found if ".dvc" not in p.parts and ".git" not in p.parts)
 
 

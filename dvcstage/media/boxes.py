@@ -27,7 +27,7 @@ _ANNOTATIONS_HELP = (
 )
 _POSITION_HELP = (
     "'position' as {'minX', 'maxX', 'minY', 'maxY'} or {'middle': [x, y], 'width', 'height'}; "
-    "fractions in [0, 1] unless the box sets \"domain\": \"pixel\""
+    'fractions in [0, 1] unless the box sets "domain": "pixel"'
 )
 _BOX_KEYS = {"position", "class_id", "box_caption", "scores", "domain"}
 
@@ -173,9 +173,11 @@ def _check_position(position: Any, pixel: bool, where: str) -> dict[str, Any]:
     if not isinstance(position, Mapping):
         raise InvalidAnnotationError(where, f"{position!r} is not a dict", _POSITION_HELP)
     keys = set(position)
-    fractions = "" if pixel else " (fractions: use \"domain\": \"pixel\" for pixel values)"
+    fractions = "" if pixel else ' (fractions: use "domain": "pixel" for pixel values)'
     if keys == {"minX", "maxX", "minY", "maxY"}:
-        out = {k: _number(position[k], f"{where}['{k}']", "a finite number") for k in position}
+        out: dict[str, Any] = {
+            k: _number(position[k], f"{where}['{k}']", "a finite number") for k in position
+        }
         for axis in "XY":
             if out[f"min{axis}"] > out[f"max{axis}"]:
                 raise InvalidAnnotationError(
@@ -187,17 +189,18 @@ def _check_position(position: Any, pixel: bool, where: str) -> dict[str, Any]:
     elif keys == {"middle", "width", "height"}:
         middle = _sequence(position["middle"], f"{where}['middle']", "[x, y]")
         if len(middle) != 2:
-            raise InvalidAnnotationError(f"{where}['middle']", f"{middle!r} is not [x, y]", "[x, y]")
-        out = {
-            "middle": [_number(m, f"{where}['middle']", "[x, y] numbers") for m in middle],
-            "width": _number(position["width"], f"{where}['width']", "a number >= 0"),
-            "height": _number(position["height"], f"{where}['height']", "a number >= 0"),
-        }
-        if out["width"] < 0 or out["height"] < 0:
             raise InvalidAnnotationError(
-                where, f"width={out['width']}, height={out['height']}", "width and height >= 0"
+                f"{where}['middle']", f"{middle!r} is not [x, y]", "[x, y]"
             )
-        values = [*out["middle"], out["width"], out["height"]]
+        centre = [_number(m, f"{where}['middle']", "[x, y] numbers") for m in middle]
+        width = _number(position["width"], f"{where}['width']", "a number >= 0")
+        height = _number(position["height"], f"{where}['height']", "a number >= 0")
+        if width < 0 or height < 0:
+            raise InvalidAnnotationError(
+                where, f"width={width}, height={height}", "width and height >= 0"
+            )
+        out = {"middle": centre, "width": width, "height": height}
+        values = [*centre, width, height]
     else:
         raise InvalidAnnotationError(
             where, f"has keys {sorted(map(str, keys))}", _POSITION_HELP + fractions
@@ -274,7 +277,9 @@ def check_wandb_boxes(boxes: Any) -> dict[str, dict[str, Any]] | None:
             raise InvalidAnnotationError(where, f"{content!r} is not a dict", accepted)
         unknown = set(content) - {"box_data", "class_labels"}
         if unknown:
-            raise InvalidAnnotationError(where, f"unknown keys {sorted(map(str, unknown))}", accepted)
+            raise InvalidAnnotationError(
+                where, f"unknown keys {sorted(map(str, unknown))}", accepted
+            )
         if "box_data" not in content:
             raise InvalidAnnotationError(where, "has no 'box_data'", accepted)
         data = _sequence(content["box_data"], f"{where}['box_data']", "a list of box dicts")

@@ -26,7 +26,7 @@ from .masks import PreparedMask, check_masks, encode_mask_png
 from .pixels import array_from_arraylike, check_image_array, to_uint8
 
 IMAGE_TYPES_HELP = (
-    "a NumPy array or array-like (e.g. a torch tensor, C×H×W), a PIL.Image.Image, "
+    "a NumPy array or array-like (e.g. a torch tensor, CxHxW), a PIL.Image.Image, "
     "a matplotlib.figure.Figure, or a path (str or pathlib.Path) to an image Pillow can open"
 )
 MODES = ("1", "L", "LA", "P", "RGB", "RGBA")
@@ -189,15 +189,15 @@ class Image:
         return copy
 
     def __repr__(self) -> str:
-        return f"<dvcstage.Image {self.width}×{self.height} caption={self.caption!r}>"
+        return f"<dvcstage.Image {self.width}x{self.height} caption={self.caption!r}>"
 
 
 def _pil_image(source: ImageSource, mode: str | None) -> PILImage.Image:
     if source.array is not None:
         pixels = to_uint8(source.array)
-        if source.drop_opaque_alpha and pixels.ndim == 3 and pixels.shape[-1] == 4:
-            if bool((pixels[..., 3] == 255).all()):
-                pixels = pixels[..., :3]
+        opaque_rgba = pixels.ndim == 3 and pixels.shape[-1] == 4 and (pixels[..., 3] == 255).all()
+        if source.drop_opaque_alpha and opaque_rgba:
+            pixels = pixels[..., :3]
         image = PILImage.fromarray(pixels)
     elif source.pil is not None:
         image = source.pil

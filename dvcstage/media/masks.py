@@ -53,7 +53,8 @@ def _read_mask_file(path: Any, where: str) -> np.ndarray:
                 raise InvalidAnnotationError(
                     where, f"image mode {image.mode!r} has several channels", "a one-channel image"
                 )
-            return np.asarray(image.convert("I") if image.mode == "1" else image).copy()
+            ids: np.ndarray = np.asarray(image.convert("I") if image.mode == "1" else image).copy()
+            return ids
     except (OSError, SyntaxError) as exc:
         raise InvalidAnnotationError(
             where, f"{str(file)!r} cannot be read as an image ({exc})", "a PNG or other mask image"
@@ -66,7 +67,9 @@ def _class_id_array(data: Any, where: str) -> np.ndarray:
         if isinstance(data, list):
             array = np.asarray(data)
         else:
-            raise InvalidAnnotationError(where, f"{type(data).__name__} is not an array", _MASK_HELP)
+            raise InvalidAnnotationError(
+                where, f"{type(data).__name__} is not an array", _MASK_HELP
+            )
     if array.dtype == np.bool_:
         array = array.astype(np.uint8)
     if not np.issubdtype(array.dtype, np.integer):
@@ -74,7 +77,7 @@ def _class_id_array(data: Any, where: str) -> np.ndarray:
             where, f"dtype {array.dtype} is not an integer type", "integer class ids"
         )
     if array.ndim != 2:
-        raise InvalidAnnotationError(where, f"shape {array.shape} is not 2-D", "an H×W array")
+        raise InvalidAnnotationError(where, f"shape {array.shape} is not 2-D", "an HxW array")
     if array.size:
         low, high = int(array.min()), int(array.max())
         if low < 0 or high > MAX_CLASS_ID:
@@ -88,7 +91,7 @@ def _class_id_array(data: Any, where: str) -> np.ndarray:
 
 
 def check_masks(masks: Any, height: int, width: int) -> list[PreparedMask]:
-    """Validate W&B's ``masks`` for an image of ``height`` × ``width`` pixels."""
+    """Validate W&B's ``masks`` for an image of ``height`` x ``width`` pixels."""
     if masks is None:
         return []
     if not isinstance(masks, Mapping):
@@ -101,7 +104,9 @@ def check_masks(masks: Any, height: int, width: int) -> list[PreparedMask]:
             raise InvalidAnnotationError(where, f"{content!r} is not a dict", _MASK_HELP)
         unknown = set(content) - {"mask_data", "path", "class_labels"}
         if unknown:
-            raise InvalidAnnotationError(where, f"unknown keys {sorted(map(str, unknown))}", _MASK_HELP)
+            raise InvalidAnnotationError(
+                where, f"unknown keys {sorted(map(str, unknown))}", _MASK_HELP
+            )
         if ("mask_data" in content) == ("path" in content):
             raise InvalidAnnotationError(
                 where, "needs exactly one of 'mask_data' and 'path'", _MASK_HELP
@@ -114,7 +119,7 @@ def check_masks(masks: Any, height: int, width: int) -> list[PreparedMask]:
             raise InvalidAnnotationError(
                 where,
                 f"mask shape {ids.shape} differs from the image's {(height, width)}",
-                "a mask of the image's height × width",
+                "a mask of the image's height x width",
             )
         labels = check_class_labels(content.get("class_labels"), f"{where}['class_labels']")
         prepared.append(PreparedMask(name, ids, labels))
@@ -132,4 +137,5 @@ def decode_mask_png(data: bytes | str | os.PathLike[str]) -> np.ndarray:
     """Read a stored mask back as an array of class ids (uint8 or uint16)."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     with PILImage.open(source) as image:
-        return np.asarray(image).copy()
+        ids: np.ndarray = np.asarray(image).copy()
+    return ids

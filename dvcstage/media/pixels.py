@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InvalidMediaValueError
 
 ARRAY_HELP = (
-    "an array H×W, H×W×1 (gray), H×W×3 (RGB), H×W×4 (RGBA) or C×H×W with C in 1, 3, 4; "
+    "an array HxW, HxWx1 (gray), HxWx3 (RGB), HxWx4 (RGBA) or CxHxW with C in 1, 3, 4; "
     "dtype bool, integer or float"
 )
 
@@ -26,24 +26,28 @@ def array_from_arraylike(value: Any) -> np.ndarray | None:
     if isinstance(value, np.ndarray):
         return value
     if all(hasattr(value, attr) for attr in ("detach", "cpu", "numpy")):
-        return np.asarray(value.detach().cpu().numpy())
+        array: np.ndarray = np.asarray(value.detach().cpu().numpy())
+        return array
     if hasattr(value, "__array__") or hasattr(value, "__array_interface__"):
-        return np.asarray(value)
+        converted: np.ndarray = np.asarray(value)
+        return converted
     return None
 
 
 def check_image_array(array: np.ndarray, argument: str) -> np.ndarray:
-    """Validate an image array and return an H×W or H×W×C *copy* the caller may keep."""
+    """Validate an image array and return an HxW or HxWxC *copy* the caller may keep."""
     if array.dtype == np.bool_:
         pass
     elif not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise InvalidMediaValueError(argument, f"dtype {array.dtype} is not supported", ARRAY_HELP)
     if array.ndim == 3 and array.shape[-1] not in (1, 3, 4) and array.shape[0] in (1, 3, 4):
-        array = np.moveaxis(array, 0, -1)  # C×H×W, as torch and torchvision lay images out
+        array = np.moveaxis(array, 0, -1)  # CxHxW, as torch and torchvision lay images out
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise InvalidMediaValueError(argument, f"shape {tuple(array.shape)} is not an image", ARRAY_HELP)
+        raise InvalidMediaValueError(
+            argument, f"shape {tuple(array.shape)} is not an image", ARRAY_HELP
+        )
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise InvalidMediaValueError(argument, f"shape {tuple(array.shape)} is empty", ARRAY_HELP)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
@@ -60,9 +64,11 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
     if array.dtype == np.uint8:
         return array
     if array.dtype == np.bool_:
-        return array.astype(np.uint8) * np.uint8(255)
+        flags: np.ndarray = np.where(array, np.uint8(255), np.uint8(0))
+        return flags
     if np.issubdtype(array.dtype, np.integer):
-        return np.clip(array, 0, 255).astype(np.uint8)
+        clipped: np.ndarray = np.clip(array, 0, 255).astype(np.uint8)
+        return clipped
     low, high = float(array.min()), float(array.max())
     if low >= 0.0 and high <= 1.0:
         scaled = array * 255.0
