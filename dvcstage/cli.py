@@ -35,6 +35,12 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import main as demo_main
+
+    return demo_main(args.dir, args.steps)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dvcstage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="recreate DIR/media.jsonl")
     index.add_argument("dir", metavar="DIR", help="the run folder (e.g. dvclive)")
     index.set_defaults(run=_index)
+    demo = commands.add_parser("demo", help="log annotated, masked images into a demo workspace")
+    demo.add_argument("dir", metavar="DIR", nargs="?", default="demo-workspace")
+    demo.add_argument("--steps", type=int, default=10)
+    demo.set_defaults(run=_demo)
     return parser
 
 

@@ -1,0 +1,186 @@
+"""The background writer, the media index, its rebuild and ``dvcstage validate``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from dvcstage import Live, MediaWriteError
+from dvcstage.cli import main as cli_main
+from dvcstage.index import MediaIndex, latest_items, read_index, rebuild_index
+from dvcstage.media.base import EncodedFile, EncodedItem
+from dvcstage.writer import BackgroundWriter
+
+MASK = {"m": {"mask_data": np.eye(8, dtype=np.uint8), "class_labels": {1: "diag"}}}
+ANNOTATIONS = {"boxes": [[1, 1, 4, 4]], "labels": ["a"], "scores": [0.5], "box_format": "tlbr"}
+
+
+def _log_run(steps: int = 3, **kwargs: object) -> Live:
+    live = Live(save_dvc_exp=False, **kwargs)  # type: ignore[arg-type]
+    for _ in range(steps):
+        live.log_image(f"pred/{live.step}.png", np.full((8, 8), live.step * 10, np.uint8),
+                       ANNOTATIONS, masks=MASK, caption="c")
+        live.log_image("last.png", np.full((8, 8, 3), live.step, np.uint8))
+        live.log_metric("loss", 1.0 / (live.step + 1))
+        live.next_step()
+    return live
+
+
+def test_worker_error_surfaces_at_flush_and_end(plain_dir: Path) -> None:
+    live = Live(save_dvc_exp=False)
+    blocker = Path(live.images_dir) / "taken.png"
+    blocker.mkdir(parents=True)  # a folder where the image should go: the write must fail
+    live.log_image("taken.png", np.zeros((4, 4), np.uint8))  # returns: the write is queued
+    with pytest.raises(MediaWriteError, match="taken.png"):
+        live.flush()
+    live.log_image("fine.png", np.zeros((4, 4), np.uint8))
+    live.log_image("taken.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(MediaWriteError):
+        live.end()
+    assert (Path(live.images_dir) / "fine.png").is_file()
+    assert json.loads(Path(live.metrics_file).read_text()) == {}
+
+
+def test_worker_error_surfaces_at_next_log_call(plain_dir: Path) -> None:
+    live = Live(save_dvc_exp=False)
+    (Path(live.images_dir) / "taken.png").mkdir(parents=True)
+    live.log_image("taken.png", np.zeros((4, 4), np.uint8))
+    for q in live._writer._queues:  # type: ignore[union-attr]
+        q.join()
+    with pytest.raises(MediaWriteError):
+        live.log_image("other.png", np.zeros((4, 4), np.uint8))
+    live.end()
+
+
+def test_same_name_is_written_in_logging_order(plain_dir: Path) -> None:
+    live = Live(save_dvc_exp=False, writer_threads=4)
+    for value in range(60):
+        live.log_image("same.png", np.full((16, 16), value, np.uint8))
+    live.end()
+    assert np.asarray(PILImage.open(Path(live.images_dir) / "same.png")).max() == 59
+
+
+def test_full_queue_makes_the_caller_wait(tmp_path: Path) -> None:
+    release = threading.Event()
+    writer = BackgroundWriter(tmp_path, MediaIndex(tmp_path / "media.jsonl"), workers=1, queue_size=1)
+
+    def slow() -> EncodedItem:
+        release.wait()
+        return EncodedItem("image", "k", 0, (EncodedFile(PurePosixPath("a.png"), b"x", "image"),))
+
+    writer.submit("a", slow)  # taken by the worker, which now waits
+    writer.submit("a", slow)  # fills the queue of size 1
+    third = threading.Thread(target=writer.submit, args=("a", slow))
+    third.start()
+    third.join(timeout=0.5)
+    assert third.is_alive(), "a third job must wait while the queue is full"
+    release.set()
+    third.join()
+    writer.close()
+    assert len(read_index(tmp_path / "media.jsonl").lines) == 3
+
+
+def test_torn_last_line_is_ignored_then_cut(plain_dir: Path) -> None:
+    live = _log_run()
+    live.end()
+    index = Path(live.index_file)
+    whole = read_index(index)
+    with open(index, "a", encoding="utf-8") as handle:
+        handle.write('{"v":1,"step":9,"key":"pr')  # a write killed halfway
+    torn = read_index(index)
+    assert torn.torn_tail and torn.lines == whole.lines and not torn.problems
+    resumed = Live(save_dvc_exp=False, resume=True)
+    resumed.log_image("after.png", np.zeros((4, 4), np.uint8))
+    resumed.end()
+    after = read_index(index)
+    assert not after.torn_tail and not after.problems
+    assert after.lines[:-1] == whole.lines and after.lines[-1]["key"] == "after.png"
+
+
+def test_index_describes_every_file(plain_dir: Path) -> None:
+    live = _log_run()
+    live.end()
+    lines = read_index(live.index_file).lines
+    assert len(lines) == 6
+    pred = [line for line in lines if line["key"] == "pred"]
+    assert [line["step"] for line in pred] == [0, 1, 2]
+    roles = {f["role"] for f in pred[0]["files"]}
+    assert roles == {"image", "sidecar", "mask"}
+    current = {line["files"][-1]["path"]: line for line in lines}  # last.png is overwritten
+    for line in current.values():
+        for file in line["files"]:
+            assert (Path(live.dir) / file["path"]).stat().st_size == file["bytes"]
+    assert pred[0]["width"] == 8 and pred[0]["sidecar"] == "plots/images/pred/0.json"
+
+
+def _facts(lines: list[dict[str, object]]) -> dict[object, object]:
+    return {
+        key: (line["kind"], sorted((f["path"], f["role"]) for f in line["files"]),  # type: ignore[attr-defined]
+              line.get("width"), line.get("sidecar"))
+        for key, line in latest_items(lines).items()  # type: ignore[arg-type]
+    }
+
+
+def test_rebuild_recreates_the_index_from_the_files(plain_dir: Path) -> None:
+    live = _log_run()
+    live.log({"examples": [Image_(1), Image_(2)]})
+    live.end()
+    written = _facts(read_index(live.index_file).lines)
+    Path(live.index_file).unlink()
+    assert cli_main(["index", "--rebuild", live.dir]) == 0
+    rebuilt = read_index(live.index_file)
+    assert not rebuilt.problems
+    # "last.png" has no step of its own: the rebuilt index places it at step 0.
+    written = {k if k[0] != "last.png" else ("last.png", 0, 0): v for k, v in written.items()}
+    assert _facts(rebuilt.lines) == written
+
+
+def Image_(value: int) -> object:  # noqa: N802 - a tiny factory reads best next to its use
+    from dvcstage import Image
+
+    return Image(np.full((4, 4), value, np.uint8))
+
+
+def test_validate_reports_file_and_line(plain_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live = _log_run()
+    live.end()
+    assert cli_main(["validate", "."]) == 0
+    sidecar = Path(live.images_dir) / "pred" / "1.json"
+    document = json.loads(sidecar.read_text())
+    document["annotations"]["a"][0]["box"].pop("top")
+    sidecar.write_text(json.dumps(document))
+    (Path(live.images_dir) / "pred" / "2.masks" / "m.png").unlink()
+    with open(live.index_file, "a", encoding="utf-8") as handle:
+        handle.write('{"v": 1}\n')
+    capsys.readouterr()
+    assert cli_main(["validate", "."]) == 1
+    out = capsys.readouterr().out
+    assert f"{sidecar}:1: annotations/a/0/box: 'top' is a required property" in out
+    assert "2.masks/m.png does not exist" in out
+    assert f"{live.index_file}:7: (root): 'step' is a required property" in out
+
+
+def test_dvcyaml_image_entries_are_throttled_but_complete_at_end(plain_dir: Path) -> None:
+    live = _log_run(steps=4, dvcyaml_interval=3600)
+    text = Path("dvc.yaml").read_text()
+    assert "pred/0.png" in text and "pred/3.png" not in text  # only the first write so far
+    live.end()
+    text = Path("dvc.yaml").read_text()
+    for step in range(4):
+        assert f"dvclive/plots/images/pred/{step}.png" in text
+    assert "plots/images:" not in text and "- dvclive/plots/images\n" not in text
+
+
+def test_resume_keeps_earlier_images_in_dvcyaml(plain_dir: Path) -> None:
+    _log_run(steps=2).end()
+    resumed = Live(save_dvc_exp=False, resume=True)
+    assert resumed.step == 2
+    resumed.log_image(f"pred/{resumed.step}.png", np.zeros((8, 8), np.uint8))
+    resumed.end()
+    text = Path("dvc.yaml").read_text()
+    assert all(f"pred/{s}.png" in text for s in range(3))
