@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import numbers
+import os
 import time
 import weakref
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dvclive
+from dvclive import env as dvclive_env
+from dvclive.dvc import _find_dvc_root
 from dvclive.live import Live as DvcLive
 from dvclive.plots.utils import NumpyEncoder
 
@@ -53,7 +56,8 @@ class Live(DvcLive):
 
     Extra keyword arguments:
         writer_threads: background writer threads (default: one per core, at most 4).
-        queue_size: jobs each writer thread may hold before logging calls wait.
+        max_pending_mb: memory the queued media may hold (their copied pixels) before
+            logging calls wait for the writer threads (default 512 MiB).
         dvcyaml_interval: seconds between ``dvc.yaml`` rewrites that only add image entries
             (other changes are written at once, and :meth:`end` always writes).
     """
@@ -71,7 +75,7 @@ class Live(DvcLive):
         monitor_system: bool = False,
         *,
         writer_threads: int | None = None,
-        queue_size: int = 8,
+        max_pending_mb: float = 512,
         dvcyaml_interval: float = 10.0,
     ) -> None:
         # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
@@ -81,8 +85,10 @@ class Live(DvcLive):
         self._dvcyaml_interval = dvcyaml_interval
         self._dvcyaml_force = False
         self._writer: BackgroundWriter | None = None
+        self._signal_file: str | None = None
+        self._in_next_step = False
         self._writer_threads = writer_threads
-        self._queue_size = queue_size
+        self._max_pending_bytes = int(max_pending_mb * 1024 * 1024)
         super().__init__(
             dir=dir,
             resume=resume,
@@ -131,7 +137,7 @@ class Live(DvcLive):
                 self.dir,
                 MediaIndex(self.index_file),
                 workers=self._writer_threads,
-                queue_size=self._queue_size,
+                max_pending_bytes=self._max_pending_bytes,
             )
         return self._writer
 
@@ -140,11 +146,26 @@ class Live(DvcLive):
             self._writer.raise_errors()
 
     def make_summary(self) -> None:
-        """Write ``metrics.json`` atomically (DVCLive rewrites it in place)."""
+        """Write ``metrics.json`` atomically (DVCLive rewrites it in place).
+
+        During :meth:`next_step` the write goes to the background writer (coalesced, still
+        atomic) unless a report or DVC Studio reads the file right after.
+        """
         if self._step is not None:
             self.summary["step"] = self.step
         text = json.dumps(self.summary, indent=4, cls=NumpyEncoder) + "\n"
-        write_text_atomic(self.metrics_file, text)
+        self._write_small_file(self.metrics_file, text)
+
+    def _write_small_file(self, path: str, text: str) -> None:
+        in_background = (
+            self._in_next_step
+            and self._report_mode is None
+            and "data" in self._studio_events_to_skip
+        )
+        if in_background:
+            self._ensure_writer().write_latest(path, text)
+        else:
+            write_text_atomic(path, text)
 
     def _dump_params(self) -> None:
         from dvclive.serialize import get_yaml
@@ -163,8 +184,7 @@ class Live(DvcLive):
         New image entries alone are written at most every ``dvcyaml_interval`` seconds;
         any other change is written at once, and :meth:`end` always writes.
         """
-        content = desired_dvcyaml(self, ())
-        structure = json.dumps(content, sort_keys=True, default=str)
+        structure = json.dumps(desired_dvcyaml(self), sort_keys=True, default=str)
         images = len(self._media_images)
         if self._dvcyaml_written is not None:
             same_structure = self._dvcyaml_written[0] == structure
@@ -173,7 +193,7 @@ class Live(DvcLive):
             recent = time.monotonic() - self._dvcyaml_written_at < self._dvcyaml_interval
             if same_structure and recent and not self._dvcyaml_force:
                 return
-        write_dvcyaml(self, desired_dvcyaml(self, self._media_images))
+        write_dvcyaml(self, self._media_images)
         self._dvcyaml_written = (structure, images)
         self._dvcyaml_written_at = time.monotonic()
 
@@ -191,7 +211,29 @@ class Live(DvcLive):
     def next_step(self) -> None:
         """Advance the step, as DVCLive does; raises a pending background write error."""
         self._raise_writer_errors()
-        super().next_step()
+        if self._step is None:
+            self._step = 0
+        self._in_next_step = True
+        try:
+            self.sync()
+            self._mark_step_completed()
+        finally:
+            self._in_next_step = False
+        self.step += 1
+
+    def _mark_step_completed(self) -> None:
+        """DVCLive's signal to the DVC VS Code extension, written atomically without fsync.
+
+        DVCLive looks up the DVC root and fsyncs this file on every step (about 4 ms here);
+        the extension only needs to see a whole file, which a rename guarantees.
+        """
+        if self._signal_file is None:
+            root = os.getenv(dvclive_env.DVC_ROOT) or _find_dvc_root()
+            signal = Path(root or ".", ".dvc", "tmp", "exps", "run", "DVCLIVE_STEP_COMPLETED")
+            self._signal_file = str(signal) if root else ""
+        if self._signal_file:
+            contents = {"pid": os.getpid(), "step": self.step}
+            self._write_small_file(self._signal_file, json.dumps(contents, sort_keys=True))
 
     def flush(self) -> None:
         """Wait until every media file logged so far is written; raise any write error."""
@@ -284,7 +326,7 @@ class Live(DvcLive):
                 annotations=annotations,
             )
 
-        self._ensure_writer().submit(str(run_relpath), encode)
+        self._ensure_writer().submit(str(run_relpath), encode, image.held_bytes)
         self._media_images[str(name)] = None
 
     def log(

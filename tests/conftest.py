@@ -13,7 +13,9 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run a command (``dvc`` and ``dvcstage`` from this interpreter's environment)."""
     command = list(args)
     if command[0] in ("dvc", "dvcstage"):

@@ -41,7 +41,9 @@ def test_xywh_is_center_x_center_y_width_height() -> None:
     result = check_annotations(
         {"boxes": [[100, 20, 100, 20]], "labels": ["a"], "scores": [1], "box_format": "xywh"}
     )
-    assert result == {"a": [{"box": {"top": 10, "left": 50, "bottom": 30, "right": 150}, "score": 1}]}
+    assert result == {
+        "a": [{"box": {"top": 10, "left": 50, "bottom": 30, "right": 150}, "score": 1}]
+    }
 
 
 def test_numpy_inputs_are_accepted() -> None:
@@ -64,9 +66,15 @@ def test_numpy_inputs_are_accepted() -> None:
         ({"boxes": [[1, 2, 3]], "labels": ["a"], "scores": [1], "box_format": "tlbr"}, "4 numbers"),
         ({"boxes": [[3, 2, 1, 4]], "labels": ["a"], "scores": [1], "box_format": "tlbr"}, "bottom"),
         ({"boxes": [[1, 2, 3, 4]], "labels": [], "scores": [1], "box_format": "tlbr"}, "length"),
-        ({"boxes": [[1, "x", 3, 4]], "labels": ["a"], "scores": [1], "box_format": "tlbr"}, "finite"),
+        (
+            {"boxes": [[1, "x", 3, 4]], "labels": ["a"], "scores": [1], "box_format": "tlbr"},
+            "finite",
+        ),
         ({"boxes": [[1, 2, 3, 4]], "labels": [7], "scores": [1], "box_format": "tlbr"}, "label"),
-        ({"boxes": [[1, 2, 3, 4]], "labels": ["a"], "scores": [None], "box_format": "tlbr"}, "finite"),
+        (
+            {"boxes": [[1, 2, 3, 4]], "labels": ["a"], "scores": [None], "box_format": "tlbr"},
+            "finite",
+        ),
     ],
 )
 def test_bad_annotations_name_the_argument(annotations: dict[str, object], needle: str) -> None:
@@ -109,17 +117,44 @@ def test_wandb_boxes_default_labels_and_both_position_forms() -> None:
     ("box", "needle"),
     [
         ({"position": {"minX": 0.1, "maxX": 0.2, "minY": 0.3}, "class_id": 1}, "minX"),
-        ({"position": {"minX": 0.3, "maxX": 0.2, "minY": 0.3, "maxY": 0.4}, "class_id": 1}, "greater"),
+        (
+            {"position": {"minX": 0.3, "maxX": 0.2, "minY": 0.3, "maxY": 0.4}, "class_id": 1},
+            "greater",
+        ),
         ({"position": {"minX": 0.1, "maxX": 2, "minY": 0.3, "maxY": 0.4}, "class_id": 1}, "[0, 1]"),
-        ({"position": {"minX": 0.1, "maxX": 0.2, "minY": 0.3, "maxY": 0.4}, "class_id": 1.5}, "integer"),
+        (
+            {"position": {"minX": 0.1, "maxX": 0.2, "minY": 0.3, "maxY": 0.4}, "class_id": 1.5},
+            "integer",
+        ),
         ({"position": {"minX": 0.1, "maxX": 0.2, "minY": 0.3, "maxY": 0.4}}, "class_id"),
         (
-            {"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 1, "scores": {"a": "x"}},
+            {
+                "position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1},
+                "class_id": 1,
+                "scores": {"a": "x"},
+            },
             "finite",
         ),
-        ({"position": {"middle": [1, 2], "width": -1, "height": 2}, "class_id": 1, "domain": "pixel"}, ">= 0"),
-        ({"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 1, "domain": "px"}, "pixel"),
-        ({"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 1, "colour": 1}, "unknown"),
+        (
+            {
+                "position": {"middle": [1, 2], "width": -1, "height": 2},
+                "class_id": 1,
+                "domain": "pixel",
+            },
+            ">= 0",
+        ),
+        (
+            {
+                "position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1},
+                "class_id": 1,
+                "domain": "px",
+            },
+            "pixel",
+        ),
+        (
+            {"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 1, "colour": 1},
+            "unknown",
+        ),
     ],
 )
 def test_bad_wandb_boxes_are_refused(box: dict[str, object], needle: str) -> None:

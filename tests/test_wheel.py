@@ -29,7 +29,8 @@ def test_wheel_installs_in_a_fresh_venv_and_logs(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = dist.glob("dvcstage-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -42,9 +43,17 @@ def test_wheel_installs_in_a_fresh_venv_and_logs(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     result = subprocess.run(
-        [str(python), "-c", SCRIPT], cwd=work, check=True, capture_output=True, text=True,
-        env={"PATH": f"{env / 'bin'}:/usr/bin:/bin", "GIT_CEILING_DIRECTORIES": str(tmp_path),
-             "DVC_NO_ANALYTICS": "1", "HOME": str(tmp_path)},
+        [str(python), "-c", SCRIPT],
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{env / 'bin'}:/usr/bin:/bin",
+            "GIT_CEILING_DIRECTORIES": str(tmp_path),
+            "DVC_NO_ANALYTICS": "1",
+            "HOME": str(tmp_path),
+        },
     )
     assert result.stdout.strip() == "{'top': 1, 'left': 2, 'bottom': 10, 'right': 20}"
     check = subprocess.run(

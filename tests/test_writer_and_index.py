@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 
 from dvcstage import Live, MediaWriteError
 from dvcstage.cli import main as cli_main
-from dvcstage.index import MediaIndex, latest_items, read_index, rebuild_index
+from dvcstage.index import MediaIndex, latest_items, read_index
 from dvcstage.media.base import EncodedFile, EncodedItem
 from dvcstage.writer import BackgroundWriter
 
@@ -23,8 +23,13 @@ ANNOTATIONS = {"boxes": [[1, 1, 4, 4]], "labels": ["a"], "scores": [0.5], "box_f
 def _log_run(steps: int = 3, **kwargs: object) -> Live:
     live = Live(save_dvc_exp=False, **kwargs)  # type: ignore[arg-type]
     for _ in range(steps):
-        live.log_image(f"pred/{live.step}.png", np.full((8, 8), live.step * 10, np.uint8),
-                       ANNOTATIONS, masks=MASK, caption="c")
+        live.log_image(
+            f"pred/{live.step}.png",
+            np.full((8, 8), live.step * 10, np.uint8),
+            ANNOTATIONS,
+            masks=MASK,
+            caption="c",
+        )
         live.log_image("last.png", np.full((8, 8, 3), live.step, np.uint8))
         live.log_metric("loss", 1.0 / (live.step + 1))
         live.next_step()
@@ -36,7 +41,7 @@ def test_worker_error_surfaces_at_flush_and_end(plain_dir: Path) -> None:
     blocker = Path(live.images_dir) / "taken.png"
     blocker.mkdir(parents=True)  # a folder where the image should go: the write must fail
     live.log_image("taken.png", np.zeros((4, 4), np.uint8))  # returns: the write is queued
-    with pytest.raises(MediaWriteError, match="taken.png"):
+    with pytest.raises(MediaWriteError, match=r"taken\.png"):
         live.flush()
     live.log_image("fine.png", np.zeros((4, 4), np.uint8))
     live.log_image("taken.png", np.zeros((4, 4), np.uint8))
@@ -65,20 +70,22 @@ def test_same_name_is_written_in_logging_order(plain_dir: Path) -> None:
     assert np.asarray(PILImage.open(Path(live.images_dir) / "same.png")).max() == 59
 
 
-def test_full_queue_makes_the_caller_wait(tmp_path: Path) -> None:
+def test_memory_budget_makes_the_caller_wait(tmp_path: Path) -> None:
     release = threading.Event()
-    writer = BackgroundWriter(tmp_path, MediaIndex(tmp_path / "media.jsonl"), workers=1, queue_size=1)
+    writer = BackgroundWriter(
+        tmp_path, MediaIndex(tmp_path / "media.jsonl"), workers=1, max_pending_bytes=2_000
+    )
 
     def slow() -> EncodedItem:
         release.wait()
         return EncodedItem("image", "k", 0, (EncodedFile(PurePosixPath("a.png"), b"x", "image"),))
 
-    writer.submit("a", slow)  # taken by the worker, which now waits
-    writer.submit("a", slow)  # fills the queue of size 1
-    third = threading.Thread(target=writer.submit, args=("a", slow))
+    writer.submit("a", slow, 1_000)  # taken by the worker, which now waits
+    writer.submit("a", slow, 1_000)  # the budget of 2,000 bytes is now used up
+    third = threading.Thread(target=writer.submit, args=("a", slow, 1))
     third.start()
     third.join(timeout=0.5)
-    assert third.is_alive(), "a third job must wait while the queue is full"
+    assert third.is_alive(), "a third job must wait while the budget is used up"
     release.set()
     third.join()
     writer.close()
@@ -120,8 +127,12 @@ def test_index_describes_every_file(plain_dir: Path) -> None:
 
 def _facts(lines: list[dict[str, object]]) -> dict[object, object]:
     return {
-        key: (line["kind"], sorted((f["path"], f["role"]) for f in line["files"]),  # type: ignore[attr-defined]
-              line.get("width"), line.get("sidecar"))
+        key: (
+            line["kind"],
+            sorted((f["path"], f["role"]) for f in line["files"]),  # type: ignore[attr-defined]
+            line.get("width"),
+            line.get("sidecar"),
+        )
         for key, line in latest_items(lines).items()  # type: ignore[arg-type]
     }
 
@@ -146,7 +157,9 @@ def Image_(value: int) -> object:  # noqa: N802 - a tiny factory reads best next
     return Image(np.full((4, 4), value, np.uint8))
 
 
-def test_validate_reports_file_and_line(plain_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_reports_file_and_line(
+    plain_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     live = _log_run()
     live.end()
     assert cli_main(["validate", "."]) == 0

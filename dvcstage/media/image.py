@@ -159,6 +159,19 @@ class Image:
         self.masks: list[PreparedMask] = check_masks(masks, source.height, source.width)
 
     @property
+    def held_bytes(self) -> int:
+        """Memory this image holds until it is written (pixels, file bytes, masks)."""
+        source = self.source
+        held = sum(mask.class_ids.nbytes for mask in self.masks)
+        if source.array is not None:
+            held += source.array.nbytes
+        elif source.file_bytes is not None:
+            held += len(source.file_bytes)
+        else:
+            held += source.width * source.height * 4
+        return held
+
+    @property
     def width(self) -> int:
         """Width in pixels."""
         return self.source.width
