@@ -15,7 +15,9 @@ import copy
 import json
 import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -34,12 +36,6 @@ _OWN_ENTRY = re.compile(
 
 if TYPE_CHECKING:
     from .live import Live
-
-
-def image_plot_entry(image_path: str, dvcyaml_dir: str) -> dict[str, Any]:
-    """One image's plot entry, with its path relative to the ``dvc.yaml`` folder."""
-    path = rel_path(image_path, dvcyaml_dir)
-    return {path: {"y": {path: "image"}}}
 
 
 def render_image_entry(path: str, indent: str = "") -> str:
@@ -71,14 +67,27 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
     return content
 
 
-def _merge_with_dvclive(live: Live, text: str, content: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class DvcyamlTarget:
+    """Where a run's ``dvc.yaml`` goes, taken from a :class:`Live` on the calling thread."""
+
+    dvc_file: str
+    live_dir: str
+    images_dir: str
+
+    @classmethod
+    def of(cls, live: Live) -> DvcyamlTarget:
+        return cls(live.dvc_file, live.dir, str(Path(live.plots_dir) / "images"))
+
+
+def _merge_with_dvclive(target: DvcyamlTarget, text: str, content: dict[str, Any]) -> str:
     """DVCLive's own merge (kept entries, dropped stale ones), run on a scratch copy."""
-    target = Path(live.dvc_file)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.dvcstage-merge")
+    path = Path(target.dvc_file)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.dvcstage-merge")
     try:
         if text.strip():
             scratch.write_text(text, encoding="utf-8")
-            update_dvcyaml(SimpleNamespace(dvc_file=str(scratch), dir=live.dir), content)
+            update_dvcyaml(SimpleNamespace(dvc_file=str(scratch), dir=target.live_dir), content)
         else:
             from dvclive.serialize import dump_yaml
 
@@ -88,34 +97,33 @@ def _merge_with_dvclive(live: Live, text: str, content: dict[str, Any]) -> str:
         scratch.unlink(missing_ok=True)
 
 
-def write_dvcyaml(live: Live, images: Iterable[str]) -> None:
-    """Merge DVCLive's entries and one entry per image into ``live.dvc_file``, atomically.
+def write_dvcyaml(target: DvcyamlTarget, content: dict[str, Any], images: Sequence[str]) -> None:
+    """Merge DVCLive's entries and one entry per image into ``target.dvc_file``, atomically.
 
-    ``images`` are paths relative to ``live.plots_dir/images``. Entries the user wrote
-    (stages, other plots) are kept. Image entries are rendered as text and spliced in at a
-    placeholder, because a YAML round trip over thousands of them takes seconds.
+    ``content`` is :func:`desired_dvcyaml`'s result; ``images`` are paths relative to the
+    images folder. Entries the user wrote (stages, other plots) are kept. Image entries are
+    rendered as text and spliced in at a placeholder, because a YAML round trip over
+    thousands of them takes seconds.
     """
-    target = Path(live.dvc_file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    dvcyaml_dir = target.parent.absolute().as_posix()
-    images_dir = Path(live.plots_dir) / "images"
-    paths = [rel_path(str(images_dir / name), dvcyaml_dir) for name in images]
-    content = desired_dvcyaml(live)
-    placeholder = rel_path(str(Path(live.dir) / PLACEHOLDER), dvcyaml_dir)
+    path = Path(target.dvc_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dvcyaml_dir = path.parent.absolute().as_posix()
+    prefix = rel_path(target.images_dir, dvcyaml_dir)
+    paths = [f"{prefix}/{name}" for name in images]
+    content = copy.deepcopy(content)
+    placeholder = rel_path(str(Path(target.live_dir) / PLACEHOLDER), dvcyaml_dir)
     if paths:
         content.setdefault("plots", []).append(placeholder)
-    text = target.read_text(encoding="utf-8") if target.exists() else ""
-    merged = _merge_with_dvclive(live, _OWN_ENTRY.sub("", text), content)
+    text = _OWN_ENTRY.sub("", path.read_text(encoding="utf-8")) if path.exists() else ""
+    merged = _merge_with_dvclive(target, text, content)
     if paths:
         line = re.compile(rf"^([ \t]*)- ['\"]?{re.escape(placeholder)}['\"]?[ \t]*\n", re.MULTILINE)
         match = line.search(merged)
         if match is None:  # an unusual style (a flow-style list): take the slow, general path
             content["plots"].remove(placeholder)
-            content["plots"].extend(
-                image_plot_entry(str(images_dir / n), dvcyaml_dir) for n in images
-            )
-            merged = _merge_with_dvclive(live, _OWN_ENTRY.sub("", text), content)
+            content["plots"].extend({p: {"y": {p: "image"}}} for p in paths)
+            merged = _merge_with_dvclive(target, text, content)
         else:
             rendered = "".join(render_image_entry(p, match.group(1)) for p in paths)
             merged = merged[: match.start()] + rendered + merged[match.end() :]
-    write_text_atomic(target, merged)
+    write_text_atomic(path, merged)

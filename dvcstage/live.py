@@ -22,7 +22,7 @@ from dvclive.live import Live as DvcLive
 from dvclive.plots.utils import NumpyEncoder
 
 from .atomic import remove_stale_temporaries, write_text_atomic
-from .dvcyaml import desired_dvcyaml, write_dvcyaml
+from .dvcyaml import DvcyamlTarget, desired_dvcyaml, write_dvcyaml
 from .errors import InvalidMediaTypeError, InvalidMediaValueError, MediaWriteError
 from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
 from .media.boxes import check_annotations
@@ -156,13 +156,16 @@ class Live(DvcLive):
         text = json.dumps(self.summary, indent=4, cls=NumpyEncoder) + "\n"
         self._write_small_file(self.metrics_file, text)
 
-    def _write_small_file(self, path: str, text: str) -> None:
-        in_background = (
+    def _background_allowed(self) -> bool:
+        """Whether next_step may leave file writes to the writer (nobody reads them at once)."""
+        return (
             self._in_next_step
             and self._report_mode is None
             and "data" in self._studio_events_to_skip
         )
-        if in_background:
+
+    def _write_small_file(self, path: str, text: str) -> None:
+        if self._background_allowed():
             self._ensure_writer().write_latest(path, text)
         else:
             write_text_atomic(path, text)
@@ -193,7 +196,11 @@ class Live(DvcLive):
             recent = time.monotonic() - self._dvcyaml_written_at < self._dvcyaml_interval
             if same_structure and recent and not self._dvcyaml_force:
                 return
-        write_dvcyaml(self, self._media_images)
+        args = (DvcyamlTarget.of(self), desired_dvcyaml(self), list(self._media_images))
+        if self._background_allowed():
+            self._ensure_writer().run("dvc.yaml", lambda: write_dvcyaml(*args))
+        else:
+            write_dvcyaml(*args)
         self._dvcyaml_written = (structure, images)
         self._dvcyaml_written_at = time.monotonic()
 

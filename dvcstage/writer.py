@@ -74,7 +74,7 @@ class BackgroundWriter:
         pending jobs already hold ``max_pending_bytes`` or number ``max_pending_jobs``; a
         single job larger than the budget runs alone.
         """
-        self._enqueue(target, lambda: self._write(encode()), cost)
+        self.run(target, lambda: self._write(encode()), cost)
 
     def write_latest(self, path: str | os.PathLike[str], text: str) -> None:
         """Write a small file (a summary, a signal) atomically in the background.
@@ -87,14 +87,15 @@ class BackgroundWriter:
             waiting = target in self._latest
             self._latest[target] = text
         if not waiting:
-            self._enqueue(str(target), lambda: self._write_latest(target), len(text))
+            self.run(str(target), lambda: self._write_latest(target), len(text))
 
     def _write_latest(self, target: Path) -> None:
         with self._latest_lock:
             text = self._latest.pop(target)
         write_text_atomic(target, text)
 
-    def _enqueue(self, target: str, job: Callable[[], None], cost: int) -> None:
+    def run(self, target: str, job: Callable[[], None], cost: int = 0) -> None:
+        """Run ``job`` on the worker that owns ``target`` (its errors are kept, like writes')."""
         if self._closed:
             raise MediaWriteError("the writer is closed: Live.end() was called")
         with self._room:

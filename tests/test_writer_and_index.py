@@ -180,6 +180,7 @@ def test_validate_reports_file_and_line(
 
 def test_dvcyaml_image_entries_are_throttled_but_complete_at_end(plain_dir: Path) -> None:
     live = _log_run(steps=4, dvcyaml_interval=3600)
+    live.flush()  # next_step leaves dvc.yaml to the writer threads
     text = Path("dvc.yaml").read_text()
     assert "pred/0.png" in text and "pred/3.png" not in text  # only the first write so far
     live.end()
