@@ -19,7 +19,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old content or the new, never a mix."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_MARK}")
+    temp = target.with_name(f".{secrets.token_hex(6)}{TEMP_MARK}")  # short: names may be long
     # os.open honours the umask (unlike mkstemp's 0600), so media stay readable like any file.
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

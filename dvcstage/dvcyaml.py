@@ -26,9 +26,11 @@ from dvclive.dvc import update_dvcyaml
 from dvclive.plots.metric import Metric
 from dvclive.utils import rel_path
 
-from .atomic import write_text_atomic
+from .atomic import TEMP_MARK, write_text_atomic
 
 PLACEHOLDER = ".dvcstage-images"
+# A top-level "plots:" whose next line is neither a list item nor indented: an empty list.
+_EMPTY_PLOTS = re.compile(r"^plots:[ \t]*(?:\n|\Z)(?![ \t]*-|[ \t]+\S)", re.MULTILINE)
 # One image entry as render_image_entry writes it: recognised and dropped before each merge.
 _OWN_ENTRY = re.compile(
     r'^[ \t]*- "(?:[^"\\]|\\.)*": \{y: \{"(?:[^"\\]|\\.)*": image\}\}[ \t]*\n', re.MULTILINE
@@ -67,6 +69,13 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
     return content
 
 
+def _strip_own_entries(text: str) -> str:
+    """The file without the image lines this module wrote, and without a ``plots:`` they
+    leave empty (DVCLive's merge cannot handle a null list)."""
+    text = _OWN_ENTRY.sub("", text)
+    return _EMPTY_PLOTS.sub("", text)
+
+
 @dataclass(frozen=True)
 class DvcyamlTarget:
     """Where a run's ``dvc.yaml`` goes, taken from a :class:`Live` on the calling thread."""
@@ -83,7 +92,7 @@ class DvcyamlTarget:
 def _merge_with_dvclive(target: DvcyamlTarget, text: str, content: dict[str, Any]) -> str:
     """DVCLive's own merge (kept entries, dropped stale ones), run on a scratch copy."""
     path = Path(target.dvc_file)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.dvcstage-merge")
+    scratch = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}{TEMP_MARK}")
     try:
         if text.strip():
             scratch.write_text(text, encoding="utf-8")
@@ -114,7 +123,7 @@ def write_dvcyaml(target: DvcyamlTarget, content: dict[str, Any], images: Sequen
     placeholder = rel_path(str(Path(target.live_dir) / PLACEHOLDER), dvcyaml_dir)
     if paths:
         content.setdefault("plots", []).append(placeholder)
-    text = _OWN_ENTRY.sub("", path.read_text(encoding="utf-8")) if path.exists() else ""
+    text = _strip_own_entries(path.read_text(encoding="utf-8")) if path.exists() else ""
     merged = _merge_with_dvclive(target, text, content)
     if paths:
         line = re.compile(rf"^([ \t]*)- ['\"]?{re.escape(placeholder)}['\"]?[ \t]*\n", re.MULTILINE)

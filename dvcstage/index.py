@@ -89,6 +89,7 @@ class IndexContents:
     """What :func:`read_index` found: valid lines, problems by line number, a torn tail."""
 
     lines: list[dict[str, Any]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     torn_tail: bool = False
 
@@ -117,12 +118,28 @@ def read_index(path: str | os.PathLike[str], validate: bool = True) -> IndexCont
                 contents.problems.extend((number, p) for p in problems)
                 continue
         contents.lines.append(line)
+        contents.numbers.append(number)
     return contents
 
 
 def latest_items(lines: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict[str, Any]]:
     """The last line for each (key, step, item): later writes replace earlier ones."""
     return {(line["key"], line["step"], line.get("item", 0)): line for line in lines}
+
+
+def current_lines(
+    lines: list[dict[str, Any]], numbers: list[int] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, line) for each line whose main file no later line rewrote.
+
+    A name logged at every step (``latest.png``) has one line per write; only the last
+    describes the files on disk.
+    """
+    last: dict[str, tuple[int, dict[str, Any]]] = {}
+    for number, line in zip(numbers or range(1, len(lines) + 1), lines, strict=True):
+        main = next((f for f in line["files"] if f["role"] == line["kind"]), line["files"][-1])
+        last[main["path"]] = (number, line)
+    return sorted(last.values(), key=lambda pair: pair[0])
 
 
 def _image_line(run_dir: Path, image: Path) -> dict[str, Any]:

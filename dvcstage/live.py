@@ -6,8 +6,6 @@ import atexit
 import io
 import json
 import logging
-import math
-import numbers
 import os
 import time
 import weakref
@@ -19,11 +17,17 @@ import dvclive
 from dvclive import env as dvclive_env
 from dvclive.dvc import _find_dvc_root
 from dvclive.live import Live as DvcLive
+from dvclive.plots.metric import Metric
 from dvclive.plots.utils import NumpyEncoder
 
-from .atomic import remove_stale_temporaries, write_text_atomic
+from .atomic import TEMP_MARK, remove_stale_temporaries, write_text_atomic
 from .dvcyaml import DvcyamlTarget, desired_dvcyaml, write_dvcyaml
-from .errors import InvalidMediaTypeError, InvalidMediaValueError, MediaWriteError
+from .errors import (
+    InvalidMediaNameError,
+    InvalidMediaTypeError,
+    InvalidMediaValueError,
+    MediaWriteError,
+)
 from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
 from .media.boxes import check_annotations
 from .media.image import Image, encode_image
@@ -33,7 +37,7 @@ from .writer import BackgroundWriter
 logger = logging.getLogger("dvcstage")
 
 LOG_VALUE_HELP = (
-    "a number (logged as a metric), a dvcstage.Image, a list of dvcstage.Image, "
+    "a metric (int, float, str or NumPy scalar), a dvcstage.Image, a list of dvcstage.Image, "
     "or a dict of these (keys joined with '/')"
 )
 
@@ -80,6 +84,7 @@ class Live(DvcLive):
     ) -> None:
         # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
         self._media_images: dict[str, None] = {}
+        self._media_stems: dict[str, str] = {}
         self._dvcyaml_written: tuple[Any, Any] | None = None
         self._dvcyaml_written_at = 0.0
         self._dvcyaml_interval = dvcyaml_interval
@@ -119,17 +124,27 @@ class Live(DvcLive):
     def _init_cleanup(self) -> None:
         super()._init_cleanup()
         Path(self.index_file).unlink(missing_ok=True)
+        self._remove_stale_merges()
+
+    def _remove_stale_merges(self) -> None:
+        """Scratch copies of dvc.yaml that a run killed mid-merge left behind."""
+        dvc_file = Path(self.dvc_file)
+        for scratch in dvc_file.parent.glob(f".{dvc_file.name}.*{TEMP_MARK}"):
+            scratch.unlink(missing_ok=True)
 
     def _init_resume(self) -> None:
         super()._init_resume()
         remove_stale_temporaries(self.dir)
+        self._remove_stale_merges()
         for line in latest_items(read_index(self.index_file).lines).values():
             if line["kind"] != "image":
                 continue
             for file in line["files"]:
                 path = PurePosixPath(file["path"])
                 if file["role"] == "image" and (Path(self.dir) / path).is_file():
-                    self._media_images[str(path.relative_to(IMAGES_FOLDER))] = None
+                    name = path.relative_to(IMAGES_FOLDER)
+                    self._media_images[str(name)] = None
+                    self._media_stems[str(name.with_suffix(""))] = str(name)
 
     def _ensure_writer(self) -> BackgroundWriter:
         if self._writer is None:
@@ -307,9 +322,21 @@ class Live(DvcLive):
         else:
             image = Image.from_value(val, caption=caption, boxes=boxes, masks=masks)
         path = check_image_name(name, image.source.file_suffix)
+        self._check_stem(path)
         checked = check_annotations(annotations)
         key, _ = key_and_step_of(path)
         self._submit_image(path, image, key=key, item=None, annotations=checked)
+
+    def _check_stem(self, name: PurePosixPath) -> None:
+        """Refuse ``a.jpg`` once ``a.png`` was logged: they would share a sidecar and masks."""
+        other = self._media_stems.get(str(name.with_suffix("")))
+        if other is not None and other != str(name):
+            raise InvalidMediaNameError(
+                "name",
+                str(name),
+                f"shares its sidecar and masks folder with {other!r} logged before",
+                "one suffix per name within a run",
+            )
 
     def _submit_image(
         self,
@@ -335,6 +362,7 @@ class Live(DvcLive):
 
         self._ensure_writer().submit(str(run_relpath), encode, image.held_bytes)
         self._media_images[str(name)] = None
+        self._media_stems[str(name.with_suffix(""))] = str(name)
 
     def log(
         self,
@@ -364,7 +392,7 @@ class Live(DvcLive):
                 "step", f"{step!r} is not a step at or after {self.step}", "an int >= live.step"
             )
         plan: list[tuple[str, Any]] = []
-        self._plan_log(data, "", plan)
+        self._plan_log(data, "", plan, self.step if step is None else step)
         if step is not None:
             self.step = step
         for key, value in plan:
@@ -381,15 +409,18 @@ class Live(DvcLive):
         if commit:
             self.next_step()
 
-    def _plan_log(self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]]) -> None:
+    def _plan_log(
+        self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]], step: int
+    ) -> None:
         for raw_key, value in data.items():
             if not isinstance(raw_key, str):
                 raise InvalidMediaTypeError("data key", raw_key, "str keys")
             key = f"{prefix}{raw_key}"
             check_relative_name(key, "data key")
             if isinstance(value, Mapping):
-                self._plan_log(value, f"{key}/", plan)
+                self._plan_log(value, f"{key}/", plan, step)
             elif isinstance(value, Image):
+                self._check_stem(PurePosixPath(key) / f"{step}.png")
                 plan.append((key, value))
             elif (
                 isinstance(value, (list, tuple))
@@ -397,11 +428,16 @@ class Live(DvcLive):
                 and all(isinstance(v, Image) for v in value)
             ):
                 plan.append((key, list(value)))
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-                if not math.isfinite(float(value)):
-                    logger.debug(
-                        "non-finite metric %s=%s logged as text, as DVCLive does", key, value
-                    )
+            elif Metric.could_log(value):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    try:
+                        float(value)  # DVCLive checks metrics with math.isnan
+                    except OverflowError:
+                        raise InvalidMediaValueError(
+                            f"data[{key!r}]",
+                            f"an integer of {len(str(value))} digits is beyond float range",
+                            "a float",
+                        ) from None
                 plan.append((key, value))
             else:
                 raise InvalidMediaTypeError(f"data[{key!r}]", value, LOG_VALUE_HELP)

@@ -10,6 +10,7 @@ from .errors import InvalidMediaNameError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 
+MAX_SEGMENT_BYTES = 248
 _SEGMENT = re.compile(r"^[^/\\\x00]+$")
 
 
@@ -38,6 +39,14 @@ def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
             raise InvalidMediaNameError(
                 argument, name, f"has a {part or 'empty'!r} segment", accepted
             )
+        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidMediaNameError(
+                argument,
+                name,
+                f"has a segment of {len(part.encode('utf-8'))} bytes",
+                f"segments of at most {MAX_SEGMENT_BYTES} bytes (file systems allow 255; "
+                "an image's mask folder, '<stem>.masks', needs the rest)",
+            )
     return PurePosixPath(name)
 
 
@@ -46,6 +55,10 @@ def check_segment(segment: object, argument: str) -> str:
     accepted = "a non-empty string without '/', '\\', NUL, and not '.' or '..'"
     if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in (".", ".."):
         raise InvalidMediaNameError(argument, segment, "is not a valid name", accepted)
+    if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        raise InvalidMediaNameError(
+            argument, segment, "is too long", f"at most {MAX_SEGMENT_BYTES} bytes of UTF-8"
+        )
     return segment
 
 

@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 from . import schemas
 from .atomic import is_temporary
-from .index import IMAGES_FOLDER, INDEX_FILE, read_index
+from .index import IMAGES_FOLDER, INDEX_FILE, current_lines, read_index
 from .names import IMAGE_SUFFIXES
 
 
@@ -90,7 +90,7 @@ def validate_run(run: Path) -> list[Problem]:
     index = run / INDEX_FILE
     contents = read_index(index)
     problems.extend(Problem(index, number, message) for number, message in contents.problems)
-    for number, line in enumerate(contents.lines, start=1):
+    for number, line in current_lines(contents.lines, contents.numbers):
         for file in line["files"]:
             if not (run / PurePosixPath(file["path"])).is_file():
                 problems.append(Problem(index, number, f"{file['path']} does not exist"))

@@ -15,9 +15,9 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pytest
-import yaml
 from conftest import run
 from PIL import Image as PILImage
+from ruamel.yaml import YAML
 
 import dvcstage
 from dvcstage import Live, read_image
@@ -25,6 +25,12 @@ from dvcstage import Live, read_image
 matplotlib.use("Agg")
 
 IMAGES = Path("dvclive/plots/images")
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML with ruamel.yaml (a direct dependency of DVC and DVCLive)."""
+    return YAML(typ="safe", pure=True).load(text)
+
 
 # The spec lives in shared/ beside the repository clone (as CI lays it out).
 SPEC_CANDIDATES = [
@@ -126,7 +132,7 @@ def test_four_usages_with_cache_images(repo: Path) -> None:
     assert (IMAGES / "sample.png").read_bytes() == sample_bytes  # an image file is stored as is
 
     # cached as part of Live.end(): a .dvc file, and the folder ignored by git
-    dvc_file = yaml.safe_load(Path("dvclive/plots/images.dvc").read_text())
+    dvc_file = load_yaml(Path("dvclive/plots/images.dvc").read_text())
     (out,) = dvc_file["outs"]
     assert out["path"] == "images"
     assert out["nfiles"] == 4
@@ -145,16 +151,22 @@ def test_spec_code_blocks_run_verbatim(repo: Path) -> None:
     blocks = [b for b in spec_code_blocks("py") if "with Live(" in b]
     assert len(blocks) == 3  # usage, images per step, annotations
     make_sample("run/batch_0_sample.png")
-    for block in blocks:
+    # each block starts a new run (resume=False), which clears the previous block's images
+    checks = [
+        lambda: (
+            {"numpy.png", "matplotlib.png", "pil.png", "sample.png"}
+            <= {p.name for p in IMAGES.iterdir()}
+            and Path("dvclive/plots/images.dvc").is_file()
+        ),
+        lambda: all((pixels(IMAGES / f"numpy/{i}.png") == i * 10).all() for i in range(10)),
+        lambda: sidecar("numpy.json")["annotations"] == spec_annotations(),
+    ]
+    for block, check in zip(blocks, checks, strict=True):
         assert "from dvclive import Live" in block
         code = block.replace("from dvclive import Live", "from dvcstage import Live")
         exec(compile(code, str(SPEC), "exec"), {})
-    # the last block (annotations) rewrote numpy.png and gave it its sidecar
-    assert sidecar("numpy.json")["annotations"] == spec_annotations()
-    for i in range(10):
-        assert (pixels(IMAGES / f"numpy/{i}.png") == i * 10).all()
-    assert {"matplotlib.png", "pil.png", "sample.png"} <= {p.name for p in IMAGES.iterdir()}
-    assert_valid()
+        assert check(), block
+        assert_valid()
 
 
 def test_fallback_copy_matches_spec() -> None:
@@ -178,12 +190,10 @@ def test_images_per_step(repo: Path) -> None:
         px = pixels(path)
         assert px.shape == (500, 500)
         assert (px == i * 10).all(), path
-    dvcyaml = yaml.safe_load(Path("dvc.yaml").read_text())
+    dvcyaml = load_yaml(Path("dvc.yaml").read_text())
     image_entries = [e for e in dvcyaml["plots"] if "images" in next(iter(e))]
-    assert image_entries == [
-        {f"dvclive/plots/images/numpy/{i}.png": {"y": {f"dvclive/plots/images/numpy/{i}.png": "image"}}}
-        for i in range(10)
-    ]
+    paths = [f"dvclive/plots/images/numpy/{i}.png" for i in range(10)]
+    assert image_entries == [{p: {"y": {p: "image"}}} for p in paths]
     assert_valid()
 
 
@@ -359,6 +369,50 @@ def test_masks_round_trip_8_and_16_bit_and_path(repo: Path) -> None:
     assert_valid()
 
 
+def test_overwritten_image_with_changing_overlays_validates(repo: Path) -> None:
+    """The spec's default pattern (one name, overwritten each step) with overlays that come
+    and go: what is on disk is the last image, and ``dvcstage validate`` accepts the run."""
+    img = np.zeros((10, 12), np.uint8)
+    mask = np.ones((10, 12), np.uint8)
+    with Live(save_dvc_exp=False) as live:
+        live.log_metric("loss", 1.0)
+        live.log_image("latest.png", img, caption="step 0", masks={"a": {"mask_data": mask}})
+        live.next_step()
+        live.log_image("latest.png", img + 1, masks={"b": {"mask_data": mask}})
+        live.next_step()
+        live.log_image("latest.png", img + 2)
+
+    record = read_image(IMAGES / "latest.png")
+    assert (record.pixels == 2).all()
+    assert record.caption is None and record.masks == {}
+    assert not (IMAGES / "latest.json").exists()
+    assert not (IMAGES / "latest.masks").exists() or not any((IMAGES / "latest.masks").iterdir())
+    assert_valid()
+
+
+def test_names_differing_only_in_suffix_keep_their_own_overlays(repo: Path) -> None:
+    """``a.png`` and ``a.jpg`` would share the sidecar ``a.json`` and the folder ``a.masks``:
+    each must read back its own overlays, or the second name must be refused."""
+    img = np.zeros((10, 12), np.uint8)
+    with Live(save_dvc_exp=False) as live:
+        live.log_metric("loss", 1.0)
+        live.log_image("a.png", img, caption="png", annotations=SPEC_ANNOTATIONS_ARGUMENT)
+        try:
+            live.log_image("a.jpg", img, caption="jpg")
+        except dvcstage.InvalidMediaNameError:
+            refused = True
+        else:
+            refused = False
+    png = read_image(IMAGES / "a.png")
+    assert png.caption == "png"
+    assert png.annotations == spec_annotations()
+    if not refused:
+        jpg = read_image(IMAGES / "a.jpg")
+        assert jpg.caption == "jpg"
+        assert jpg.annotations is None
+    assert_valid()
+
+
 # -- dvcstage.Image and live.log -----------------------------------------------------------
 
 
@@ -389,7 +443,7 @@ def test_log_images_lists_and_metrics(repo: Path) -> None:
     assert acc == ["step\tacc", "0\t0.0", "1\t0.25"]
     summary = json.loads(Path("dvclive/metrics.json").read_text())
     assert summary["loss"] == 0.4 and summary["nested"] == {"acc": 0.25} and summary["step"] == 1
-    dvcyaml = yaml.safe_load(Path("dvc.yaml").read_text())
+    dvcyaml = load_yaml(Path("dvc.yaml").read_text())
     plotted = [next(iter(e)) for e in dvcyaml["plots"]]
     assert plotted[0] == "dvclive/plots/metrics"
     expected_images = {f"dvclive/plots/images/key/{s}.png" for s in range(2)} | {
@@ -419,7 +473,7 @@ def test_path_source_name_without_suffix_inherits_it(repo: Path) -> None:
     assert not (IMAGES / "photo").exists() and not (IMAGES / "nested/plain").exists()
     with PILImage.open(IMAGES / "converted.png") as converted:
         assert converted.format == "PNG"
-    dvcyaml = yaml.safe_load(Path("dvc.yaml").read_text())
+    dvcyaml = load_yaml(Path("dvc.yaml").read_text())
     plotted = {next(iter(e)) for e in dvcyaml["plots"]}
     assert {
         "dvclive/plots/images/photo.jpg",

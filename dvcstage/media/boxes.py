@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,11 +42,12 @@ def _as_list(value: Any) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (OverflowError, ValueError):  # ints beyond float range
+        return False
 
 
 def _number(value: Any, argument: str, accepted: str) -> int | float:
@@ -159,7 +161,7 @@ def _check_class_labels(labels: Any, argument: str) -> dict[int, str]:
         raise InvalidAnnotationError(argument, f"{labels!r} is not a dict", accepted)
     result: dict[int, str] = {}
     for key, name in labels.items():
-        if isinstance(key, str) and key.lstrip("-").isdigit():
+        if isinstance(key, str) and re.fullmatch(r"-?[0-9]+", key):
             class_id = int(key)
         else:
             class_id = _integer(key, f"{argument} key", accepted)

@@ -75,6 +75,10 @@ def _source_from_file(value: str | os.PathLike[str], argument: str) -> ImageSour
 def image_source(value: Any, argument: str) -> ImageSource:
     """Validate ``value`` as an image and take what the writer needs from it."""
     if isinstance(value, PILImage.Image):
+        if value.width < 1 or value.height < 1:
+            raise InvalidMediaValueError(
+                argument, f"PIL image of size {value.size} is empty", "an image at least 1x1"
+            )
         image = value.copy()  # loads lazy images; the caller may change the original afterwards
         return ImageSource(width=image.width, height=image.height, pil=image)
     if isinstance(value, (str, os.PathLike)):

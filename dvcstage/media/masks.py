@@ -65,7 +65,12 @@ def _class_id_array(data: Any, where: str) -> np.ndarray:
     array = array_from_arraylike(data)
     if array is None:
         if isinstance(data, list):
-            array = np.asarray(data)
+            try:
+                array = np.asarray(data)
+            except ValueError as exc:  # ragged nested lists
+                raise InvalidAnnotationError(
+                    where, f"is not a rectangular array ({exc})", _MASK_HELP
+                ) from exc
         else:
             raise InvalidAnnotationError(
                 where, f"{type(data).__name__} is not an array", _MASK_HELP
