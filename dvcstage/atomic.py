@@ -32,6 +32,26 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def append_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Append ``data`` as one write; a torn tail from an earlier crash is cut first.
+
+    For line-oriented files (series): if the file does not end with a newline, the partial
+    last line a killed writer left is removed before appending.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "ab+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                handle.seek(max(0, size - (1 << 20)))
+                tail = handle.read()
+                cut = tail.rfind(b"\n")
+                handle.truncate(size - len(tail) + cut + 1 if cut >= 0 else 0)
+        handle.write(data)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """:func:`write_bytes_atomic` for UTF-8 text."""
     write_bytes_atomic(path, text.encode("utf-8"))

@@ -30,6 +30,7 @@ def index_line(item: EncodedItem, sizes: dict[PurePosixPath, int]) -> dict[str, 
     line["files"] = [
         {"path": str(f.path), "role": f.role, "bytes": sizes[f.path]}
         | ({"name": f.name} if f.name is not None else {})
+        | ({"schema": f.schema} if f.schema is not None else {})
         for f in item.files
     ]
     line.update(item.facts)

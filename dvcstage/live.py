@@ -7,9 +7,11 @@ import io
 import json
 import logging
 import os
+import shutil
 import time
 import weakref
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,6 +31,7 @@ from .errors import (
     MediaWriteError,
 )
 from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
+from .media.base import MEDIA_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
 from .media.image import Image, encode_image
 from .names import check_image_name, check_relative_name, key_and_step_of
@@ -37,9 +40,20 @@ from .writer import BackgroundWriter
 logger = logging.getLogger("dvcstage")
 
 LOG_VALUE_HELP = (
-    "a metric (int, float, str or NumPy scalar), a dvcstage.Image, a list of dvcstage.Image, "
-    "or a dict of these (keys joined with '/')"
+    "a metric (int, float, str or NumPy scalar), a media object (dvcstage.Image, Histogram, "
+    "Audio, Video, Table, Html, Object3D, Molecule), a list of media objects, or a dict of "
+    "these (keys joined with '/')"
 )
+
+
+class SummaryEncoder(NumpyEncoder):
+    """DVCLive's JSON encoder, plus media objects that offer ``to_summary()`` (histograms)."""
+
+    def default(self, o: Any) -> Any:
+        to_summary = getattr(o, "to_summary", None)
+        if callable(to_summary):
+            return to_summary()
+        return super().default(o)
 
 
 def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
@@ -59,6 +73,9 @@ class Live(DvcLive):
     :meth:`flush` to wait for them; :meth:`end` (or leaving the ``with`` block) does.
 
     Extra keyword arguments:
+        cache_media: cache ``<dir>/media`` (audio, video, tables, ...) with DVC at
+            :meth:`end`, as ``cache_images`` does for images; defaults to ``cache_images``.
+            Inside ``dvc exp run`` the stage's ``outs`` own the folders instead.
         writer_threads: background writer threads (default: one per core, at most 4).
         max_pending_mb: memory the queued media may hold (their copied pixels) before
             logging calls wait for the writer threads (default 512 MiB).
@@ -78,6 +95,7 @@ class Live(DvcLive):
         exp_message: str | None = None,
         monitor_system: bool = False,
         *,
+        cache_media: bool | None = None,
         writer_threads: int | None = None,
         max_pending_mb: float = 512,
         dvcyaml_interval: float = 10.0,
@@ -85,6 +103,7 @@ class Live(DvcLive):
         # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
         self._media_images: dict[str, None] = {}
         self._media_stems: dict[str, str] = {}
+        self._media_kinds: set[str] = set()
         self._dvcyaml_written: tuple[Any, Any] | None = None
         self._dvcyaml_written_at = 0.0
         self._dvcyaml_interval = dvcyaml_interval
@@ -93,6 +112,7 @@ class Live(DvcLive):
         self._signal_file: str | None = None
         self._in_next_step = False
         self._writer_threads = writer_threads
+        self._cache_media = cache_images if cache_media is None else cache_media
         self._max_pending_bytes = int(max_pending_mb * 1024 * 1024)
         super().__init__(
             dir=dir,
@@ -121,9 +141,21 @@ class Live(DvcLive):
 
     # -- DVCLive hooks ----------------------------------------------------------------------
 
+    @property
+    def media_dir(self) -> str:
+        """Where the other media kinds go (``<dir>/media/<kind>/<key>/<step>.*``)."""
+        return str(Path(self.dir) / MEDIA_FOLDER)
+
+    @property
+    def histograms_dir(self) -> str:
+        """Histogram series, one append-only TSV per key (``<dir>/plots/histograms``)."""
+        return str(Path(self.plots_dir) / "histograms")
+
     def _init_cleanup(self) -> None:
         super()._init_cleanup()
         Path(self.index_file).unlink(missing_ok=True)
+        shutil.rmtree(self.media_dir, ignore_errors=True)
+        shutil.rmtree(self.histograms_dir, ignore_errors=True)
         self._remove_stale_merges()
 
     def _remove_stale_merges(self) -> None:
@@ -138,6 +170,7 @@ class Live(DvcLive):
         self._remove_stale_merges()
         for line in latest_items(read_index(self.index_file).lines).values():
             if line["kind"] != "image":
+                self._media_kinds.add(line["kind"])
                 continue
             for file in line["files"]:
                 path = PurePosixPath(file["path"])
@@ -168,7 +201,7 @@ class Live(DvcLive):
         """
         if self._step is not None:
             self.summary["step"] = self.step
-        text = json.dumps(self.summary, indent=4, cls=NumpyEncoder) + "\n"
+        text = json.dumps(self.summary, indent=4, cls=SummaryEncoder) + "\n"
         self._write_small_file(self.metrics_file, text)
 
     def _background_allowed(self) -> bool:
@@ -275,6 +308,8 @@ class Live(DvcLive):
             self._writer = None
         if self._media_images and self._cache_images:
             self.cache(Path(self.images_dir))
+        if self._cache_media and Path(self.media_dir).is_dir():
+            self.cache(Path(self.media_dir))
         self._dvcyaml_force = True
         try:
             super().end()
@@ -396,18 +431,26 @@ class Live(DvcLive):
         if step is not None:
             self.step = step
         for key, value in plan:
-            if isinstance(value, Image):
-                self._submit_image(
-                    PurePosixPath(key) / f"{self.step}.png", value, key=key, item=None
-                )
-            elif isinstance(value, list):
-                for i, image in enumerate(value):
-                    name = PurePosixPath(key) / str(i) / f"{self.step}.png"
-                    self._submit_image(name, image, key=key, item=i)
+            if isinstance(value, list):
+                for i, media in enumerate(value):
+                    self._submit_any(key, media, i)
+            elif isinstance(value, (Image, Media)):
+                self._submit_any(key, value, None)
             else:
                 self.log_metric(key, value)
         if commit:
             self.next_step()
+
+    def _submit_any(self, key: str, media: Image | Media, item: int | None) -> None:
+        if isinstance(media, Image):
+            folder = PurePosixPath(key) if item is None else PurePosixPath(key) / str(item)
+            self._submit_image(folder / f"{self.step}.png", media, key=key, item=item)
+            return
+        slot = MediaSlot.for_key(media.kind, key, self.step, item)
+        self._ensure_writer().submit(
+            media.shard(slot), partial(media.encode, slot), media.held_bytes
+        )
+        self._media_kinds.add(media.kind)
 
     def _plan_log(
         self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]], step: int
@@ -422,10 +465,12 @@ class Live(DvcLive):
             elif isinstance(value, Image):
                 self._check_stem(PurePosixPath(key) / f"{step}.png")
                 plan.append((key, value))
+            elif isinstance(value, Media):
+                plan.append((key, value))
             elif (
                 isinstance(value, (list, tuple))
                 and value
-                and all(isinstance(v, Image) for v in value)
+                and all(isinstance(v, (Image, Media)) for v in value)
             ):
                 plan.append((key, list(value)))
             elif Metric.could_log(value):
@@ -441,3 +486,79 @@ class Live(DvcLive):
                 plan.append((key, value))
             else:
                 raise InvalidMediaTypeError(f"data[{key!r}]", value, LOG_VALUE_HELP)
+
+    # -- one method per media kind (each is live.log({name: Kind(...)})) -------------------
+
+    def log_histogram(
+        self,
+        name: str,
+        values: Any = None,
+        num_bins: int = 64,
+        *,
+        np_histogram: tuple[Any, Any] | None = None,
+    ) -> None:
+        """Append a histogram of ``values`` (or a given ``np_histogram``) to ``name``'s series.
+
+        The series is ``plots/histograms/<name>.tsv`` (step, bin edges, count), which
+        ``dvc plots`` templates draw as a heatmap over steps. Binning happens off this thread.
+        """
+        from .media.histogram import Histogram
+
+        self.log({name: Histogram(values, np_histogram=np_histogram, num_bins=num_bins)})
+
+    def log_audio(
+        self, name: str, data: Any, sample_rate: int | None = None, caption: str | None = None
+    ) -> None:
+        """Log an audio clip (array with ``sample_rate``, or a wav/flac/mp3/ogg path)."""
+        from .media.audio import Audio
+
+        self.log({name: Audio(data, sample_rate=sample_rate, caption=caption)})
+
+    def log_video(
+        self,
+        name: str,
+        data: Any,
+        fps: int = 4,
+        format: str | None = None,
+        caption: str | None = None,
+    ) -> None:
+        """Log a video (time x channels x height x width array, a path or a BytesIO)."""
+        from .media.video import Video
+
+        self.log({name: Video(data, caption=caption, fps=fps, format=format)})
+
+    def log_table(
+        self,
+        name: str,
+        table: Any = None,
+        *,
+        columns: list[str] | None = None,
+        data: list[list[Any]] | None = None,
+        dataframe: Any = None,
+    ) -> None:
+        """Log a :class:`dvcstage.Table`, or build one from ``columns``/``data``/``dataframe``."""
+        from .media.table import Table
+
+        if table is None:
+            table = Table(columns=columns, data=data, dataframe=dataframe)
+        self.log({name: table})
+
+    def log_html(self, name: str, data: Any, inject: bool = True) -> None:
+        """Log HTML (a string, a path or a file object); shown sandboxed by the viewers."""
+        from .media.html import Html
+
+        self.log({name: Html(data, inject=inject)})
+
+    def log_object3d(self, name: str, data_or_path: Any, **kwargs: Any) -> None:
+        """Log a 3D object: a mesh file, a point cloud array or a ``lidar/beta`` scene."""
+        from .media.object3d import Object3D
+
+        self.log({name: Object3D(data_or_path, **kwargs)})
+
+    def log_molecule(
+        self, name: str, data_or_path: Any, caption: str | None = None, **kwargs: Any
+    ) -> None:
+        """Log a molecule file (pdb, sdf, mol2, ...)."""
+        from .media.molecule import Molecule
+
+        self.log({name: Molecule(data_or_path, caption=caption, **kwargs)})

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 
 from .errors import SchemaValidationError
 
@@ -37,9 +38,24 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
+def registry() -> Registry:
+    """Every schema in ``schemas/`` by its ``$id``, so schemas can ``$ref`` one another."""
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        schema = load_schema(path.name.removesuffix(".schema.json"))
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled validator for schema ``name`` (compiled once per process)."""
-    return Draft202012Validator(load_schema(name))
+    return Draft202012Validator(load_schema(name), registry=registry())
+
+
+def known(name: str) -> bool:
+    """Whether ``schemas/<name>.schema.json`` exists."""
+    return (schemas_dir() / f"{name}.schema.json").is_file()
 
 
 def schema_errors(name: str, document: Any) -> list[str]:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from .atomic import write_bytes_atomic, write_text_atomic
+from .atomic import append_bytes, write_bytes_atomic, write_text_atomic
 from .errors import MediaWriteError
 from .index import MediaIndex, index_line
 from .media.base import EncodedItem
@@ -164,7 +164,10 @@ class BackgroundWriter:
     def _write(self, item: EncodedItem) -> None:
         sizes: dict[PurePosixPath, int] = {}
         for file in item.files:
-            write_bytes_atomic(self.root / file.path, file.data)
+            if file.append:
+                append_bytes(self.root / file.path, file.data)
+            else:
+                write_bytes_atomic(self.root / file.path, file.data)
             sizes[file.path] = len(file.data)
         self._remove_stale(item)
         self.index.append(index_line(item, sizes))

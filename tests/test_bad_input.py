@@ -1004,7 +1004,7 @@ def test_log_message_names_the_key(live: Live) -> None:
         InvalidMediaTypeError,
         "data['loss']",
     )
-    assert "a metric (int, float, str or NumPy scalar), a dvcstage.Image" in message
+    assert "a metric (int, float, str or NumPy scalar), a media object (dvcstage.Image" in message
     message = assert_rejected(
         live, lambda: live.log({"ok": 1.0}, step=-1), InvalidMediaValueError, "step"
     )
