@@ -14,6 +14,7 @@ from .errors import (
 )
 from .live import Live
 from .media.image import Image
+from .media.table import Table
 from .sidecar import ImageRecord, read_image
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "Live",
     "MediaWriteError",
     "SchemaValidationError",
+    "Table",
     "__version__",
     "read_image",
 ]

@@ -17,11 +17,14 @@ from typing import IO, Any
 
 from . import schemas
 from .atomic import is_temporary, write_text_atomic
-from .media.base import EncodedItem
+from .media.base import MEDIA_FOLDER, EncodedItem
 from .names import IMAGE_SUFFIXES, key_and_step_of, masks_folder, sidecar_name
 
 INDEX_FILE = "media.jsonl"
 IMAGES_FOLDER = PurePosixPath("plots/images")
+HISTOGRAMS_FOLDER = PurePosixPath("plots/histograms")
+# Facts with their own place in the index line; a kind's other facts go under "facts".
+_TOP_LEVEL_FACTS = ("item", "width", "height", "sidecar")
 
 
 def index_line(item: EncodedItem, sizes: dict[PurePosixPath, int]) -> dict[str, Any]:
@@ -33,7 +36,11 @@ def index_line(item: EncodedItem, sizes: dict[PurePosixPath, int]) -> dict[str, 
         | ({"schema": f.schema} if f.schema is not None else {})
         for f in item.files
     ]
-    line.update(item.facts)
+    top = {k: v for k, v in item.facts.items() if k in _TOP_LEVEL_FACTS}
+    line.update(top)
+    extra = {k: v for k, v in item.facts.items() if k not in _TOP_LEVEL_FACTS}
+    if extra:
+        line["facts"] = extra
     line["time"] = round(time.time(), 3)
     return line
 
@@ -193,6 +200,71 @@ def _image_line(run_dir: Path, image: Path) -> dict[str, Any]:
     return line
 
 
+def _media_lines(root: Path) -> list[dict[str, Any]]:
+    """Lines of the other kinds, from their sidecars ``media/<kind>/<key>/<step>.json``.
+
+    Kind-specific facts (frames, rows, ...) are not recovered; the sidecars hold them.
+    """
+    lines = []
+    media = root / MEDIA_FOLDER
+    for sidecar in sorted(media.rglob("*.json")) if media.is_dir() else ():
+        rel = PurePosixPath(sidecar.relative_to(root).as_posix())
+        if is_temporary(sidecar) or any(part.endswith(".cells") for part in rel.parts):
+            continue  # table cells belong to their table's line
+        try:
+            document = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if not isinstance(document, dict) or document.get("kind") != rel.parts[1]:
+            continue  # a payload (e.g. a .pts.json point cloud), not a sidecar
+        files = [
+            {"path": str(rel.parent / f["path"]), "role": f["role"]}
+            | ({"name": f["name"]} if "name" in f else {})
+            for f in document.get("files", [])
+        ]
+        files.append({"path": str(rel), "role": "sidecar", "schema": document["kind"]})
+        for file in files:
+            target = root / file["path"]
+            file["bytes"] = target.stat().st_size if target.is_file() else 0
+        line: dict[str, Any] = {
+            "v": 1,
+            "step": document["step"],
+            "key": document["key"],
+            "kind": document["kind"],
+            "files": files,
+        }
+        if "item" in document:
+            line["item"] = document["item"]
+        line["time"] = round(sidecar.stat().st_mtime, 3)
+        lines.append(line)
+    return lines
+
+
+def _histogram_lines(root: Path) -> list[dict[str, Any]]:
+    """One line per step of each histogram series ``plots/histograms/<key>.tsv``."""
+    lines = []
+    folder = root / HISTOGRAMS_FOLDER
+    for series in sorted(folder.rglob("*.tsv")) if folder.is_dir() else ():
+        rel = PurePosixPath(series.relative_to(root).as_posix())
+        key = str(rel.relative_to(HISTOGRAMS_FOLDER).with_suffix(""))
+        sizes: dict[int, int] = {}
+        for row in series.read_bytes().splitlines(keepends=True)[1:]:
+            field = row.split(b"\t", 1)[0]
+            if row.endswith(b"\n") and field.isdigit():
+                sizes[int(field)] = sizes.get(int(field), 0) + len(row)
+        for step, size in sizes.items():
+            lines.append(
+                {
+                    "v": 1,
+                    "step": step,
+                    "key": key,
+                    "kind": "histogram",
+                    "files": [{"path": str(rel), "role": "series", "bytes": size}],
+                }
+            )
+    return lines
+
+
 def rebuild_index(run_dir: str | os.PathLike[str]) -> int:
     """Recreate ``<run_dir>/media.jsonl`` from the files; returns the number of lines.
 
@@ -210,9 +282,11 @@ def rebuild_index(run_dir: str | os.PathLike[str]) -> int:
                 or path.parent.suffix == masks_folder(PurePosixPath("x.png")).suffix
             ):
                 continue
-            line = _image_line(root, path)
-            schemas.check_document(schemas.MEDIA_INDEX_LINE, line, str(path))
-            lines.append(line)
+            lines.append(_image_line(root, path))
+    lines.extend(_media_lines(root))
+    lines.extend(_histogram_lines(root))
+    for line in lines:
+        schemas.check_document(schemas.MEDIA_INDEX_LINE, line, "rebuilt index line")
     lines.sort(key=lambda line: (line["step"], line["key"], line.get("item", 0)))
     text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     write_text_atomic(root / INDEX_FILE, text)

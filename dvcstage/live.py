@@ -447,6 +447,7 @@ class Live(DvcLive):
             self._submit_image(folder / f"{self.step}.png", media, key=key, item=item)
             return
         slot = MediaSlot.for_key(media.kind, key, self.step, item)
+        media = media.snapshot()
         self._ensure_writer().submit(
             media.shard(slot), partial(media.encode, slot), media.held_bytes
         )

@@ -64,6 +64,23 @@ def _check_sidecar(path: Path) -> list[Problem]:
     return problems
 
 
+def _check_document(path: Path, schema: str) -> list[Problem]:
+    """A JSON file the index says matches ``schemas/<schema>.schema.json``."""
+    if not schemas.known(schema):
+        return [Problem(path, 1, f"unknown schema {schema!r}")]
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
+    except UnicodeDecodeError as exc:
+        return [Problem(path, 1, f"not UTF-8: {exc.reason}")]
+    problems = [Problem(path, 1, p) for p in schemas.schema_errors(schema, document)]
+    for file in document.get("files", []) if isinstance(document, dict) and not problems else []:
+        if not (path.parent / file["path"]).is_file():
+            problems.append(Problem(path, 1, f"files: {file['path']} does not exist"))
+    return problems
+
+
 def _check_image(path: Path) -> list[Problem]:
     try:
         with PILImage.open(path) as opened:
@@ -92,8 +109,11 @@ def validate_run(run: Path) -> list[Problem]:
     problems.extend(Problem(index, number, message) for number, message in contents.problems)
     for number, line in current_lines(contents.lines, contents.numbers):
         for file in line["files"]:
-            if not (run / PurePosixPath(file["path"])).is_file():
+            path = run / PurePosixPath(file["path"])
+            if not path.is_file():
                 problems.append(Problem(index, number, f"{file['path']} does not exist"))
+            elif "schema" in file and not path.is_relative_to(run / IMAGES_FOLDER):
+                problems.extend(_check_document(path, file["schema"]))
     return problems
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
 import threading
 import zlib
 from collections.abc import Callable
@@ -173,16 +172,18 @@ class BackgroundWriter:
         self.index.append(index_line(item, sizes))
 
     def _remove_stale(self, item: EncodedItem) -> None:
+        """Delete what an earlier write of the same item left and this one did not write."""
         written = {self.root / f.path for f in item.files}
         for owned in item.owned:
             path = self.root / owned
             if path.is_dir():
-                for child in path.iterdir():
-                    if child not in written:
-                        with contextlib.suppress(FileNotFoundError):
-                            child.unlink()
-                if not any(path.iterdir()):
-                    shutil.rmtree(path, ignore_errors=True)
+                for child in sorted(path.rglob("*"), reverse=True):  # children before parents
+                    if child.is_dir():
+                        with contextlib.suppress(OSError):
+                            child.rmdir()  # only if empty
+                    elif child not in written:
+                        child.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.rmdir()
             elif path not in written:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                path.unlink(missing_ok=True)

@@ -89,6 +89,10 @@ class Media(abc.ABC):
         """Memory this object holds until written (lets the writer bound its queue)."""
         return 0
 
+    def snapshot(self) -> Media:
+        """What to encode, taken when logged: mutable kinds (tables) return a copy."""
+        return self
+
     def shard(self, slot: MediaSlot) -> str:
         """The writer queue key: writes with the same key happen in logging order."""
         return str(slot.stem)

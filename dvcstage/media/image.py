@@ -307,7 +307,9 @@ def encode_image(
     if sidecar is not None:
         schemas.check_document(schemas.IMAGE_SIDECAR, sidecar, str(sidecar_path))
         text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        files.append(EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar"))
+        files.append(
+            EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=schemas.IMAGE_SIDECAR)
+        )
     facts: dict[str, Any] = {
         "width": image.width,
         "height": image.height,
