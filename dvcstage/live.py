@@ -490,44 +490,6 @@ class Live(DvcLive):
 
     # -- one method per media kind (each is live.log({name: Kind(...)})) -------------------
 
-    def log_histogram(
-        self,
-        name: str,
-        values: Any = None,
-        num_bins: int = 64,
-        *,
-        np_histogram: tuple[Any, Any] | None = None,
-    ) -> None:
-        """Append a histogram of ``values`` (or a given ``np_histogram``) to ``name``'s series.
-
-        The series is ``plots/histograms/<name>.tsv`` (step, bin edges, count), which
-        ``dvc plots`` templates draw as a heatmap over steps. Binning happens off this thread.
-        """
-        from .media.histogram import Histogram
-
-        self.log({name: Histogram(values, np_histogram=np_histogram, num_bins=num_bins)})
-
-    def log_audio(
-        self, name: str, data: Any, sample_rate: int | None = None, caption: str | None = None
-    ) -> None:
-        """Log an audio clip (array with ``sample_rate``, or a wav/flac/mp3/ogg path)."""
-        from .media.audio import Audio
-
-        self.log({name: Audio(data, sample_rate=sample_rate, caption=caption)})
-
-    def log_video(
-        self,
-        name: str,
-        data: Any,
-        fps: int = 4,
-        format: str | None = None,
-        caption: str | None = None,
-    ) -> None:
-        """Log a video (time x channels x height x width array, a path or a BytesIO)."""
-        from .media.video import Video
-
-        self.log({name: Video(data, caption=caption, fps=fps, format=format)})
-
     def log_table(
         self,
         name: str,
@@ -543,23 +505,3 @@ class Live(DvcLive):
         if table is None:
             table = Table(columns=columns, data=data, dataframe=dataframe)
         self.log({name: table})
-
-    def log_html(self, name: str, data: Any, inject: bool = True) -> None:
-        """Log HTML (a string, a path or a file object); shown sandboxed by the viewers."""
-        from .media.html import Html
-
-        self.log({name: Html(data, inject=inject)})
-
-    def log_object3d(self, name: str, data_or_path: Any, **kwargs: Any) -> None:
-        """Log a 3D object: a mesh file, a point cloud array or a ``lidar/beta`` scene."""
-        from .media.object3d import Object3D
-
-        self.log({name: Object3D(data_or_path, **kwargs)})
-
-    def log_molecule(
-        self, name: str, data_or_path: Any, caption: str | None = None, **kwargs: Any
-    ) -> None:
-        """Log a molecule file (pdb, sdf, mol2, ...)."""
-        from .media.molecule import Molecule
-
-        self.log({name: Molecule(data_or_path, caption=caption, **kwargs)})
