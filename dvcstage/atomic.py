@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_MARK = ".dvcstage-tmp"
 
@@ -32,24 +33,34 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def append_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+def append_bytes(path: str | os.PathLike[str], data: bytes, header: bytes | None = None) -> None:
     """Append ``data`` as one write; a torn tail from an earlier crash is cut first.
 
     For line-oriented files (series): if the file does not end with a newline, the partial
-    last line a killed writer left is removed before appending.
+    last line a killed writer left is removed before appending. ``header`` is written first
+    when the file is new or empty.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "ab+") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if size:
-            handle.seek(size - 1)
-            if handle.read(1) != b"\n":
-                handle.seek(max(0, size - (1 << 20)))
-                tail = handle.read()
-                cut = tail.rfind(b"\n")
-                handle.truncate(size - len(tail) + cut + 1 if cut >= 0 else 0)
+        cut_torn_tail(handle)
+        if header is not None and handle.seek(0, os.SEEK_END) == 0:
+            data = header + data
         handle.write(data)
+
+
+def cut_torn_tail(handle: BinaryIO) -> None:
+    """Truncate a partial last line (no newline) that a killed writer left in ``handle``."""
+    size = handle.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    handle.seek(size - 1)
+    if handle.read(1) == b"\n":
+        return
+    start = max(0, size - (1 << 20))
+    handle.seek(start)
+    cut = handle.read().rfind(b"\n")
+    handle.truncate(start + cut + 1 if cut >= 0 else 0)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

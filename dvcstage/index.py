@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from . import schemas
-from .atomic import is_temporary, write_text_atomic
+from .atomic import cut_torn_tail, is_temporary, write_text_atomic
 from .media.base import MEDIA_FOLDER, EncodedItem
 from .names import IMAGE_SUFFIXES, key_and_step_of, masks_folder, sidecar_name
 
@@ -45,26 +45,6 @@ def index_line(item: EncodedItem, sizes: dict[PurePosixPath, int]) -> dict[str, 
     return line
 
 
-def _cut_torn_tail(path: Path) -> None:
-    """Drop a last line that a killed writer left without its newline."""
-    try:
-        with open(path, "rb+") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            if size == 0:
-                return
-            handle.seek(size - 1)
-            if handle.read(1) == b"\n":
-                return
-            chunk = min(size, 1 << 20)
-            handle.seek(size - chunk)
-            tail = handle.read(chunk)
-            cut = tail.rfind(b"\n")
-            handle.truncate(size - chunk + cut + 1 if cut >= 0 else 0)
-    except FileNotFoundError:
-        return
-
-
 class MediaIndex:
     """Appends validated lines to a run's index; safe to share between writer threads."""
 
@@ -80,7 +60,8 @@ class MediaIndex:
         with self._lock:
             if self._handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                _cut_torn_tail(self.path)
+                with open(self.path, "ab+") as raw:
+                    cut_torn_tail(raw)
                 self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
             self._handle.write(text)
             self._handle.flush()

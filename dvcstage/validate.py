@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from PIL import Image as PILImage
 
@@ -37,13 +38,20 @@ def find_runs(root: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in found if ".dvc" not in p.parts and ".git" not in p.parts)
 
 
-def _check_sidecar(path: Path) -> list[Problem]:
+def _load_json(path: Path) -> tuple[Any, list[Problem]]:
+    """The parsed file, or the problem that kept it from parsing."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8")), []
     except json.JSONDecodeError as exc:
-        return [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
+        return None, [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
     except UnicodeDecodeError as exc:
-        return [Problem(path, 1, f"not UTF-8: {exc.reason}")]
+        return None, [Problem(path, 1, f"not UTF-8: {exc.reason}")]
+
+
+def _check_sidecar(path: Path) -> list[Problem]:
+    document, problems = _load_json(path)
+    if problems:
+        return problems
     problems = [Problem(path, 1, p) for p in schemas.schema_errors(schemas.IMAGE_SIDECAR, document)]
     if problems:
         return problems
@@ -68,12 +76,9 @@ def _check_document(path: Path, schema: str) -> list[Problem]:
     """A JSON file the index says matches ``schemas/<schema>.schema.json``."""
     if not schemas.known(schema):
         return [Problem(path, 1, f"unknown schema {schema!r}")]
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        return [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
-    except UnicodeDecodeError as exc:
-        return [Problem(path, 1, f"not UTF-8: {exc.reason}")]
+    document, problems = _load_json(path)
+    if problems:
+        return problems
     problems = [Problem(path, 1, p) for p in schemas.schema_errors(schema, document)]
     for file in document.get("files", []) if isinstance(document, dict) and not problems else []:
         if not (path.parent / file["path"]).is_file():

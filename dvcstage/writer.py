@@ -164,7 +164,7 @@ class BackgroundWriter:
         sizes: dict[PurePosixPath, int] = {}
         for file in item.files:
             if file.append:
-                append_bytes(self.root / file.path, file.data)
+                append_bytes(self.root / file.path, file.data, file.header)
             else:
                 write_bytes_atomic(self.root / file.path, file.data)
             sizes[file.path] = len(file.data)

@@ -19,8 +19,9 @@ MEDIA_FOLDER = PurePosixPath("media")
 class EncodedFile:
     """One file of an item, ready to be written atomically (path relative to the run dir).
 
-    ``append`` files (a histogram series) are appended to instead of replaced. ``schema``
-    names the schema in ``schemas/`` a JSON file must match; ``dvcstage validate`` checks it.
+    ``append`` files (a histogram series) are appended to instead of replaced; ``header`` is
+    written first when such a file is new or empty. ``schema`` names the schema in
+    ``schemas/`` a JSON file must match; ``dvcstage validate`` checks it.
     """
 
     path: PurePosixPath
@@ -28,6 +29,7 @@ class EncodedFile:
     role: str
     name: str | None = None
     append: bool = False
+    header: bytes | None = None
     schema: str | None = None
 
 
