@@ -10,10 +10,13 @@ from .errors import (
     InvalidMediaTypeError,
     InvalidMediaValueError,
     MediaWriteError,
+    MissingOptionalDependencyError,
     SchemaValidationError,
 )
 from .live import Live
 from .media.image import Image
+from .media.molecule import Molecule
+from .media.object3d import Object3D, box3d
 from .media.table import Table
 from .sidecar import ImageRecord, read_image
 
@@ -29,8 +32,12 @@ __all__ = [
     "InvalidMediaValueError",
     "Live",
     "MediaWriteError",
+    "MissingOptionalDependencyError",
+    "Molecule",
+    "Object3D",
     "SchemaValidationError",
     "Table",
     "__version__",
+    "box3d",
     "read_image",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidMediaTypeError",
     "InvalidMediaValueError",
     "MediaWriteError",
+    "MissingOptionalDependencyError",
     "SchemaValidationError",
 ]
 
@@ -84,6 +85,10 @@ class SchemaValidationError(DvcStageError, ValueError):
         self.schema = schema
         self.where = where
         super().__init__(f"{where}: does not match schema {schema}: {message}")
+
+
+class MissingOptionalDependencyError(DvcStageError, ImportError):
+    """An optional dependency (an extra of dvcstage, e.g. ``dvcstage[video]``) is missing."""
 
 
 class MediaWriteError(DvcStageError):

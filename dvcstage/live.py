@@ -505,3 +505,17 @@ class Live(DvcLive):
         if table is None:
             table = Table(columns=columns, data=data, dataframe=dataframe)
         self.log({name: table})
+
+    def log_object3d(self, name: str, data_or_path: Any, **kwargs: Any) -> None:
+        """Log a 3D object: a mesh file, a point cloud array or a ``lidar/beta`` scene."""
+        from .media.object3d import Object3D
+
+        self.log({name: Object3D(data_or_path, **kwargs)})
+
+    def log_molecule(
+        self, name: str, data_or_path: Any, caption: str | None = None, **kwargs: Any
+    ) -> None:
+        """Log a molecule file (pdb, sdf, mol2, ...)."""
+        from .media.molecule import Molecule
+
+        self.log({name: Molecule(data_or_path, caption=caption, **kwargs)})
