@@ -14,16 +14,19 @@ from .errors import (
     SchemaValidationError,
 )
 from .live import Live
+from .media.html import Html
 from .media.image import Image
 from .media.molecule import Molecule
 from .media.object3d import Object3D, box3d
 from .media.table import Table
+from .media.video import MissingVideoExtraError, Video
 from .sidecar import ImageRecord, read_image
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DvcStageError",
+    "Html",
     "Image",
     "ImageRecord",
     "InvalidAnnotationError",
@@ -33,10 +36,12 @@ __all__ = [
     "Live",
     "MediaWriteError",
     "MissingOptionalDependencyError",
+    "MissingVideoExtraError",
     "Molecule",
     "Object3D",
     "SchemaValidationError",
     "Table",
+    "Video",
     "__version__",
     "box3d",
     "read_image",

@@ -119,15 +119,19 @@ def latest_items(lines: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict
 def current_lines(
     lines: list[dict[str, Any]], numbers: list[int] | None = None
 ) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, line) for each line whose main file no later line rewrote.
+    """(line number, line) for each line that no later line replaced.
 
-    A name logged at every step (``latest.png``) has one line per write; only the last
-    describes the files on disk.
+    An image name logged at every step (``latest.png``) has one line per write, and only
+    the last describes the file on disk; other kinds are replaced per (key, step, item),
+    whatever format the new write has.
     """
-    last: dict[str, tuple[int, dict[str, Any]]] = {}
+    last: dict[object, tuple[int, dict[str, Any]]] = {}
     for number, line in zip(numbers or range(1, len(lines) + 1), lines, strict=True):
-        main = next((f for f in line["files"] if f["role"] == line["kind"]), line["files"][-1])
-        last[main["path"]] = (number, line)
+        if line["kind"] == "image":
+            main = next(f for f in line["files"] if f["role"] == "image")
+            last[main["path"]] = (number, line)
+        else:
+            last[(line["kind"], line["key"], line["step"], line.get("item"))] = (number, line)
     return sorted(last.values(), key=lambda pair: pair[0])
 
 

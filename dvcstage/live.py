@@ -490,6 +490,25 @@ class Live(DvcLive):
 
     # -- one method per media kind (each is live.log({name: Kind(...)})) -------------------
 
+    def log_video(
+        self,
+        name: str,
+        data: Any,
+        fps: int = 4,
+        format: str | None = None,
+        caption: str | None = None,
+    ) -> None:
+        """Log a video (time x channels x height x width array, a path or a BytesIO)."""
+        from .media.video import Video
+
+        self.log({name: Video(data, caption=caption, fps=fps, format=format)})
+
+    def log_html(self, name: str, data: Any, inject: bool = True) -> None:
+        """Log HTML (a string, a path or a file object); shown sandboxed by the viewers."""
+        from .media.html import Html
+
+        self.log({name: Html(data, inject=inject)})
+
     def log_table(
         self,
         name: str,
