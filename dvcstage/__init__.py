@@ -14,6 +14,8 @@ from .errors import (
     SchemaValidationError,
 )
 from .live import Live
+from .media.audio import Audio
+from .media.histogram import Histogram
 from .media.html import Html
 from .media.image import Image
 from .media.molecule import Molecule
@@ -25,7 +27,9 @@ from .sidecar import ImageRecord, read_image
 __version__ = "0.1.0"
 
 __all__ = [
+    "Audio",
     "DvcStageError",
+    "Histogram",
     "Html",
     "Image",
     "ImageRecord",

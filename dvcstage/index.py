@@ -232,21 +232,20 @@ def _histogram_lines(root: Path) -> list[dict[str, Any]]:
     for series in sorted(folder.rglob("*.tsv")) if folder.is_dir() else ():
         rel = PurePosixPath(series.relative_to(root).as_posix())
         key = str(rel.relative_to(HISTOGRAMS_FOLDER).with_suffix(""))
+        head, _, last = key.rpartition("/")
+        item = int(last) if head and last.isdigit() else None  # <key>/<item>.tsv: a list item
+        key = head if item is not None else key
         sizes: dict[int, int] = {}
         for row in series.read_bytes().splitlines(keepends=True)[1:]:
             field = row.split(b"\t", 1)[0]
             if row.endswith(b"\n") and field.isdigit():
                 sizes[int(field)] = sizes.get(int(field), 0) + len(row)
         for step, size in sizes.items():
-            lines.append(
-                {
-                    "v": 1,
-                    "step": step,
-                    "key": key,
-                    "kind": "histogram",
-                    "files": [{"path": str(rel), "role": "series", "bytes": size}],
-                }
-            )
+            line: dict[str, Any] = {"v": 1, "step": step, "key": key, "kind": "histogram"}
+            if item is not None:
+                line["item"] = item
+            line["files"] = [{"path": str(rel), "role": "series", "bytes": size}]
+            lines.append(line)
     return lines
 
 

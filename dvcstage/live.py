@@ -31,6 +31,7 @@ from .errors import (
     MediaWriteError,
 )
 from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
+from .media.audio import check_clip_budget, count_clips
 from .media.base import MEDIA_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
 from .media.image import Image, encode_image
@@ -104,6 +105,7 @@ class Live(DvcLive):
         self._media_images: dict[str, None] = {}
         self._media_stems: dict[str, str] = {}
         self._media_kinds: set[str] = set()
+        self._audio_clips: tuple[int, int] = (0, 0)  # (step, audio clips logged at it)
         self._dvcyaml_written: tuple[Any, Any] | None = None
         self._dvcyaml_written_at = 0.0
         self._dvcyaml_interval = dvcyaml_interval
@@ -428,6 +430,12 @@ class Live(DvcLive):
             )
         plan: list[tuple[str, Any]] = []
         self._plan_log(data, "", plan, self.step if step is None else step)
+        clips = count_clips(value for _, value in plan)
+        if clips:  # the specification's limit: at most 100 clips per step
+            at = self.step if step is None else step
+            before = self._audio_clips[1] if self._audio_clips[0] == at else 0
+            check_clip_budget(before, clips)
+            self._audio_clips = (at, before + clips)
         if step is not None:
             self.step = step
         for key, value in plan:
@@ -489,6 +497,31 @@ class Live(DvcLive):
                 raise InvalidMediaTypeError(f"data[{key!r}]", value, LOG_VALUE_HELP)
 
     # -- one method per media kind (each is live.log({name: Kind(...)})) -------------------
+
+    def log_histogram(
+        self,
+        name: str,
+        values: Any = None,
+        num_bins: int = 64,
+        *,
+        np_histogram: tuple[Any, Any] | None = None,
+    ) -> None:
+        """Append a histogram of ``values`` (or a given ``np_histogram``) to ``name``'s series.
+
+        The series is ``plots/histograms/<name>.tsv`` (step, bin edges, count), which
+        ``dvc plots`` templates draw as a heatmap over steps. Binning happens off this thread.
+        """
+        from .media.histogram import Histogram
+
+        self.log({name: Histogram(values, np_histogram=np_histogram, num_bins=num_bins)})
+
+    def log_audio(
+        self, name: str, data: Any, sample_rate: int | None = None, caption: str | None = None
+    ) -> None:
+        """Log an audio clip (array with ``sample_rate``, or a wav/flac/mp3/ogg path)."""
+        from .media.audio import Audio
+
+        self.log({name: Audio(data, sample_rate=sample_rate, caption=caption)})
 
     def log_video(
         self,

@@ -161,6 +161,11 @@ def test_dataframe(plain_dir: Path) -> None:
             "not a Table",
         ),
         (
+            lambda: dvcstage.Table(columns=["a"], data=[[dvcstage.Histogram([1.0, 2.0])]]),
+            InvalidMediaTypeError,
+            "or Histogram",
+        ),
+        (
             lambda: dvcstage.Table(columns=["a"], data=[[1]], rows=[[1]]),
             InvalidMediaValueError,
             "rows",

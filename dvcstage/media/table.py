@@ -96,8 +96,8 @@ class Table(Media):
     @staticmethod
     def _check_cell(value: Any, where: str) -> Any:
         if value is None or isinstance(value, (bool, str, Image, Media)):
-            if isinstance(value, Table):
-                raise InvalidMediaTypeError(where, value, CELL_HELP + " (not a Table)")
+            if isinstance(value, Media) and value.kind in ("table", "histogram"):
+                raise InvalidMediaTypeError(where, value, CELL_HELP + " (not a Table or Histogram)")
             return value
         if isinstance(value, numbers.Integral):
             return int(value)
