@@ -41,6 +41,25 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main(args.dir, args.steps)
 
 
+def _templates(args: argparse.Namespace) -> int:
+    from .plot_templates import install_templates, list_templates, template_path
+
+    if args.action == "list":
+        for name in list_templates():
+            print(f"{name}\t{template_path(name)}")
+        return 0
+    dvc_dir = Path(args.dvc_dir)
+    if not dvc_dir.is_dir():
+        print(f"{dvc_dir}: not a folder (run `dvc init` first)", file=sys.stderr)
+        return 2
+    written = install_templates(dvc_dir, overwrite=args.force)
+    for path in written:
+        print(f"installed {path}")
+    kept = len(list_templates()) - len(written)
+    print(f"{len(written)} template(s) installed, {kept} already there", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dvcstage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="recreate DIR/media.jsonl")
     index.add_argument("dir", metavar="DIR", help="the run folder (e.g. dvclive)")
     index.set_defaults(run=_index)
+    templates = commands.add_parser(
+        "templates", help="list dvcstage's dvc plots templates or install them into .dvc/plots"
+    )
+    templates.add_argument("action", choices=["list", "install"])
+    templates.add_argument(
+        "--dvc-dir", default=".dvc", help="the repository's .dvc folder (default: .dvc)"
+    )
+    templates.add_argument(
+        "--force", action="store_true", help="replace installed templates that differ"
+    )
+    templates.set_defaults(run=_templates)
     demo = commands.add_parser("demo", help="log annotated, masked images into a demo workspace")
     demo.add_argument("dir", metavar="DIR", nargs="?", default="demo-workspace")
     demo.add_argument("--steps", type=int, default=10)

@@ -27,6 +27,7 @@ from dvclive.plots.metric import Metric
 from dvclive.utils import rel_path
 
 from .atomic import TEMP_MARK, write_text_atomic
+from .plot_templates import histogram_plot_entries
 
 PLACEHOLDER = ".dvcstage-images"
 # A top-level "plots:" whose next line is neither a list item nor indented: an empty list.
@@ -47,7 +48,9 @@ def render_image_entry(path: str, indent: str = "") -> str:
 
 
 def desired_dvcyaml(live: Live) -> dict[str, Any]:
-    """What DVCLive would write, without its ``plots/images`` folder entry."""
+    """What DVCLive would write, without its ``plots/images`` folder entry, plus two entries
+    per histogram series (``plots/histograms/<key>.tsv``): a heatmap over steps and the
+    last step overlaid across revisions, drawn by dvcstage's templates."""
     dvcyaml_dir = Path(live.dvc_file).parent.absolute().as_posix()
     content: dict[str, Any] = {}
     if live._params:
@@ -60,6 +63,11 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
         plots.append({rel_path(metrics_path, dvcyaml_dir): {"x": "step"}})
     for plot in live._plots.values():
         plots.append({rel_path(plot.output_path, dvcyaml_dir): plot.plot_config})
+    histograms = Path(live.plots_dir) / "histograms"
+    if "histogram" in live._media_kinds and histograms.is_dir():
+        for series in sorted(histograms.rglob("*.tsv")):
+            key = series.relative_to(histograms).with_suffix("").as_posix()
+            plots.extend(histogram_plot_entries(rel_path(series, dvcyaml_dir), key))
     if plots:
         content["plots"] = plots
     if live._artifacts:

@@ -17,7 +17,7 @@ from typing import Any
 
 import dvclive
 from dvclive import env as dvclive_env
-from dvclive.dvc import _find_dvc_root
+from dvclive.dvc import _find_dvc_root, find_overlapping_stage
 from dvclive.live import Live as DvcLive
 from dvclive.plots.metric import Metric
 from dvclive.plots.utils import NumpyEncoder
@@ -36,6 +36,7 @@ from .media.base import MEDIA_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
 from .media.image import Image, encode_image
 from .names import check_image_name, check_relative_name, key_and_step_of
+from .plot_templates import install_templates, list_templates
 from .writer import BackgroundWriter
 
 logger = logging.getLogger("dvcstage")
@@ -114,6 +115,7 @@ class Live(DvcLive):
         self._signal_file: str | None = None
         self._in_next_step = False
         self._writer_threads = writer_threads
+        self._templates_checked = False
         self._cache_media = cache_images if cache_media is None else cache_media
         self._max_pending_bytes = int(max_pending_mb * 1024 * 1024)
         super().__init__(
@@ -246,13 +248,55 @@ class Live(DvcLive):
             recent = time.monotonic() - self._dvcyaml_written_at < self._dvcyaml_interval
             if same_structure and recent and not self._dvcyaml_force:
                 return
-        args = (DvcyamlTarget.of(self), desired_dvcyaml(self), list(self._media_images))
+        content = desired_dvcyaml(self)
+        self._ensure_templates(content)
+        args = (DvcyamlTarget.of(self), content, list(self._media_images))
         if self._background_allowed():
             self._ensure_writer().run("dvc.yaml", lambda: write_dvcyaml(*args))
         else:
             write_dvcyaml(*args)
         self._dvcyaml_written = (structure, images)
         self._dvcyaml_written_at = time.monotonic()
+
+    def _ensure_templates(self, content: dict[str, Any]) -> None:
+        """Install dvcstage's plot templates into ``.dvc/plots/`` once, when an entry uses one.
+
+        DVC finds a plot's ``template`` by name there. Templates already present are left
+        as they are; new files are included in the experiment that ``end()`` saves.
+        """
+        if self._templates_checked or self._dvc_repo is None:
+            return
+        names = set(list_templates())
+        used = any(
+            isinstance(config, dict) and config.get("template") in names
+            for entry in content.get("plots", [])
+            if isinstance(entry, dict)
+            for config in entry.values()
+        )
+        if not used:
+            return
+        self._templates_checked = True
+        for path in install_templates(self._dvc_repo.dvc_dir):
+            self._include_untracked.append(str(path))
+
+    def cache(self, path: Any) -> None:
+        """DVCLive's ``cache``, unless nothing can or should track ``path``.
+
+        Without a DVC repository there is nothing to track with. Outside a pipeline, a folder
+        that a stage lists in its ``outs`` is left to that stage (``dvc add`` would fail).
+        """
+        if self._dvc_repo is None:
+            return
+        if not self._inside_dvc_pipeline:
+            stage = find_overlapping_stage(self._dvc_repo, path)
+            if stage is not None and stage.cmd:
+                logger.info(
+                    "dvcstage: %s is an output of stage %s; not adding it with `dvc add`",
+                    path,
+                    stage.addressing,
+                )
+                return
+        super().cache(path)
 
     def make_report(self) -> None:
         if self._report_mode is not None and self._writer is not None:
