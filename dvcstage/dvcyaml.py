@@ -63,11 +63,10 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
         plots.append({rel_path(metrics_path, dvcyaml_dir): {"x": "step"}})
     for plot in live._plots.values():
         plots.append({rel_path(plot.output_path, dvcyaml_dir): plot.plot_config})
-    histograms = Path(live.plots_dir) / "histograms"
-    if "histogram" in live._media_kinds and histograms.is_dir():
-        for series in sorted(histograms.rglob("*.tsv")):
-            key = series.relative_to(histograms).with_suffix("").as_posix()
-            plots.extend(histogram_plot_entries(rel_path(series, dvcyaml_dir), key))
+    if live._histogram_series:
+        prefix = rel_path(live.dir, dvcyaml_dir)
+        for key, series in sorted(live._histogram_series.items()):
+            plots.extend(histogram_plot_entries(f"{prefix}/{series}", key))
     if plots:
         content["plots"] = plots
     if live._artifacts:

@@ -106,6 +106,7 @@ class Live(DvcLive):
         self._media_images: dict[str, None] = {}
         self._media_stems: dict[str, str] = {}
         self._media_kinds: set[str] = set()
+        self._histogram_series: dict[str, str] = {}  # key (with list item) -> run-relative TSV
         self._audio_clips: tuple[int, int] = (0, 0)  # (step, audio clips logged at it)
         self._dvcyaml_written: tuple[Any, Any] | None = None
         self._dvcyaml_written_at = 0.0
@@ -175,6 +176,9 @@ class Live(DvcLive):
         for line in latest_items(read_index(self.index_file).lines).values():
             if line["kind"] != "image":
                 self._media_kinds.add(line["kind"])
+                if line["kind"] == "histogram":
+                    name = line["key"] if "item" not in line else f"{line['key']}/{line['item']}"
+                    self._histogram_series[name] = line["files"][0]["path"]
                 continue
             for file in line["files"]:
                 path = PurePosixPath(file["path"])
@@ -500,10 +504,11 @@ class Live(DvcLive):
             return
         slot = MediaSlot.for_key(media.kind, key, self.step, item)
         media = media.snapshot()
-        self._ensure_writer().submit(
-            media.shard(slot), partial(media.encode, slot), media.held_bytes
-        )
+        target = media.shard(slot)
+        self._ensure_writer().submit(target, partial(media.encode, slot), media.held_bytes)
         self._media_kinds.add(media.kind)
+        if media.kind == "histogram":
+            self._histogram_series[key if item is None else f"{key}/{item}"] = target
 
     def _plan_log(
         self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]], step: int
