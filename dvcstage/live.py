@@ -68,7 +68,11 @@ def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
 
 
 class Live(DvcLive):
-    """A drop-in :class:`dvclive.Live` that also logs annotated images, boxes and masks.
+    """A drop-in :class:`dvclive.Live` that also logs rich media.
+
+    Images with boxes, masks and captions (:meth:`log_image`), and W&B's media kinds through
+    :meth:`log` or the ``log_<kind>`` methods: histograms, audio, video, tables, HTML, 3D
+    objects and molecules.
 
     Everything DVCLive does keeps working. Media calls validate on the calling thread and
     return at once; background threads encode and write the files atomically. Call
