@@ -1,0 +1,13 @@
+"""dvcstage-lsp: a language server that knows every dvcstage run in the workspace.
+
+It answers custom requests (``dvcstage/runs``, ``dvcstage/media``, ``dvcstage/item``,
+``dvcstage/series``), notifies ``dvcstage/changed`` when new items land in a run's media index,
+and publishes diagnostics for open or saved sidecars and index files. The protocol is described
+in ``docs/protocol.md`` and by the ``schemas/protocol-*.schema.json`` schemas.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,71 @@
+"""The ``dvcstage-lsp`` command: stdio by default, ``--tcp`` / ``--ws`` for development."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's argument parser."""
+    command = argparse.ArgumentParser(
+        prog="dvcstage-lsp",
+        description="A language server for dvcstage runs (stdio unless --tcp or --ws).",
+    )
+    transport = command.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
+    transport.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP")
+    transport.add_argument(
+        "--ws", type=_host_port, metavar="HOST:PORT", help="listen on a WebSocket"
+    )
+    command.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.1,
+        help="seconds between index polls when the client has no file watcher (default 0.1)",
+    )
+    command.add_argument(
+        "--rescan-interval",
+        type=float,
+        default=2.0,
+        help="seconds between looks for new runs while polling (default 2)",
+    )
+    command.add_argument("--log-file", help="write the server's log here (default: stderr)")
+    command.add_argument("-v", "--verbose", action="count", default=0, help="log more")
+    command.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until the client disconnects."""
+    args = parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
+    )
+    logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(name)s %(message)s")
+
+    from .server import create_server
+
+    server = create_server(
+        poll_interval=max(0.01, args.poll_interval),
+        rescan_interval=max(0.05, args.rescan_interval),
+    )
+    if args.tcp:
+        server.start_tcp(*args.tcp)
+    elif args.ws:
+        server.start_ws(*args.ws)
+    else:
+        server.start_io()
+    return 0

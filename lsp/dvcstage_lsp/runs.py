@@ -1,0 +1,318 @@
+"""Finding runs and keeping their media indexes in memory, tailing them as they grow.
+
+A run is a folder holding a media index, ``media.jsonl`` (see ``dvcstage.index``). A
+:class:`RunIndex` loads one index and then reads only what was appended since its byte
+offset. A last line without its newline is a write in progress (or torn by a crash): it is
+left for the next read. Bad lines become problems, never exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+INDEX_FILE = "media.jsonl"
+SKIP_DIRS = frozenset(
+    {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox"}
+)
+MAX_SCAN_DEPTH = 16
+MAX_LINE_BYTES = 4 * 1024 * 1024
+READ_CHUNK = 4 * 1024 * 1024
+MAX_PROBLEMS = 1000
+
+ItemKey = tuple[str, int, int]
+
+
+def find_index_files(folder: Path, max_depth: int = MAX_SCAN_DEPTH) -> list[Path]:
+    """Every ``media.jsonl`` under ``folder``, skipping VCS, DVC and environment folders.
+
+    Symbolic links to folders are not followed (they could lead outside the workspace or
+    loop).
+    """
+    found: list[Path] = []
+    base_depth = len(folder.parts)
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(root)
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and len(here.parts) - base_depth < max_depth
+        )
+        if INDEX_FILE in files and not (here / INDEX_FILE).is_symlink():
+            found.append(here / INDEX_FILE)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    """One valid-looking index line: its identity, kind and raw text."""
+
+    key: str
+    step: int
+    item: int
+    has_item: bool
+    kind: str
+    number: int
+    raw: bytes
+
+    def parsed(self) -> dict[str, Any]:
+        """The line as a dict (parsed again: lines are kept as bytes to save memory)."""
+        value: dict[str, Any] = json.loads(self.raw)
+        return value
+
+
+@dataclass
+class KeyInfo:
+    """What one key holds: its kind, the steps and the list positions seen."""
+
+    kind: str
+    steps: set[int] = field(default_factory=set)
+    items: set[int] = field(default_factory=set)
+    _sorted: list[int] | None = None
+
+    def add(self, step: int, item: int | None) -> None:
+        """Record ``step`` (and a list position)."""
+        if step not in self.steps:
+            self.steps.add(step)
+            self._sorted = None
+        if item is not None:
+            self.items.add(item)
+
+    def sorted_steps(self) -> list[int]:
+        """The steps in order (cached until a new step arrives)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.steps)
+        return self._sorted
+
+
+def check_line(value: Any) -> str | None:
+    """Why ``value`` cannot be used as an index line, or ``None`` if it can.
+
+    A quick structural check (the full schema check belongs to the diagnostics).
+    """
+    if not isinstance(value, dict):
+        return "not a JSON object"
+    key, step, kind, files = (value.get(k) for k in ("key", "step", "kind", "files"))
+    item = value.get("item", 0)
+    if value.get("v") != 1:
+        return "v: must be 1"
+    if not isinstance(key, str) or not key:
+        return "key: must be a non-empty string"
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        return "step: must be an integer >= 0"
+    if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+        return "item: must be an integer >= 0"
+    if not isinstance(kind, str) or not kind:
+        return "kind: must be a non-empty string"
+    if not isinstance(files, list) or not files:
+        return "files: must be a non-empty array"
+    for file in files:
+        if not isinstance(file, dict) or not isinstance(file.get("path"), str):
+            return "files: each must be an object with a string path"
+        if not isinstance(file.get("role"), str):
+            return "files: each must have a string role"
+    return None
+
+
+@dataclass
+class Appended:
+    """What one :meth:`RunIndex.refresh` found: new lines, or that the index was replaced."""
+
+    lines: list[IndexLine] = field(default_factory=list)
+    reset: bool = False
+
+
+class RunIndex:
+    """A run's media index in memory: latest line per (key, step, item), steps per key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.line_count = 0
+        self.latest: dict[ItemKey, IndexLine] = {}
+        self.keys: dict[str, KeyInfo] = {}
+        self.last_step: int | None = None
+        self.problems: list[tuple[int, str]] = []
+        self._identity: tuple[int, int] | None = None
+        self._size_seen = -1
+        self._skipping = False
+
+    def _clear(self) -> None:
+        self.offset = 0
+        self.line_count = 0
+        self.latest.clear()
+        self.keys.clear()
+        self.last_step = None
+        self.problems.clear()
+        self._size_seen = -1
+        self._skipping = False
+
+    def _problem(self, number: int, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((number, message))
+
+    def refresh(self) -> Appended:
+        """Read what was appended since the last call; reload if the file was replaced."""
+        result = Appended()
+        try:
+            stat = self.path.stat()
+        except OSError:
+            if self._identity is not None:
+                self._identity = None
+                self._clear()
+                result.reset = True
+            return result
+        identity = (stat.st_dev, stat.st_ino)
+        if self._identity is not None and (
+            identity != self._identity or stat.st_size < self.offset
+        ):
+            self._clear()
+            result.reset = True
+        self._identity = identity
+        if stat.st_size == self._size_seen:
+            return result
+        self._size_seen = stat.st_size
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                result.lines = list(self._read_from(handle))
+        except OSError as exc:
+            self._problem(self.line_count + 1, f"cannot read: {exc}")
+        return result
+
+    def _read_from(self, handle: Any) -> Iterator[IndexLine]:
+        pending = b""
+        while True:
+            chunk: bytes = handle.read(READ_CHUNK)
+            if not chunk:
+                return  # what is left in pending is a torn (or growing) last line
+            pending += chunk
+            start = 0
+            while True:
+                end = pending.find(b"\n", start)
+                if end < 0:
+                    break
+                row = pending[start:end]
+                self.offset += end + 1 - start
+                start = end + 1
+                self.line_count += 1
+                if self._skipping:
+                    self._skipping = False
+                    continue
+                line = self._take(row, self.line_count)
+                if line is not None:
+                    yield line
+            pending = pending[start:]
+            if len(pending) > MAX_LINE_BYTES and not self._skipping:
+                # A hostile or broken line: skip it without holding it in memory.
+                self._problem(self.line_count + 1, f"line longer than {MAX_LINE_BYTES} bytes")
+                self._skipping = True
+            if self._skipping:
+                self.offset += len(pending)
+                pending = b""
+
+    def _take(self, row: bytes, number: int) -> IndexLine | None:
+        if not row.strip():
+            return None
+        try:
+            value = json.loads(row)
+        except (ValueError, RecursionError) as exc:
+            self._problem(number, f"not JSON: {exc}")
+            return None
+        problem = check_line(value)
+        if problem is not None:
+            self._problem(number, problem)
+            return None
+        item = value.get("item")
+        line = IndexLine(
+            key=value["key"],
+            step=value["step"],
+            item=item if item is not None else 0,
+            has_item=item is not None,
+            kind=value["kind"],
+            number=number,
+            raw=bytes(row),
+        )
+        self.latest[(line.key, line.step, line.item)] = line
+        info = self.keys.get(line.key)
+        if info is None:
+            info = self.keys[line.key] = KeyInfo(kind=line.kind)
+        info.kind = line.kind
+        info.add(line.step, item)
+        if self.last_step is None or line.step > self.last_step:
+            self.last_step = line.step
+        return line
+
+
+@dataclass
+class Run:
+    """One run in a workspace folder."""
+
+    id: str
+    folder: Path
+    dir: Path
+    index: RunIndex
+
+    @property
+    def relative_dir(self) -> str:
+        """The run's folder relative to its workspace folder (``.`` for the folder itself)."""
+        return self.dir.relative_to(self.folder).as_posix()
+
+
+class RunRegistry:
+    """Every run under the workspace folders, by id."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
+        self.folders = [Path(f).resolve() for f in folders]
+        self.runs: dict[str, Run] = {}
+
+    def run_id(self, folder: Path, run_dir: Path) -> str:
+        """``workspace:<dir>``; with several folders, ``<dir>`` starts with the folder name."""
+        rel = run_dir.relative_to(folder).as_posix()
+        if len(self.folders) > 1:
+            rel = f"{folder.name}/{rel}" if rel != "." else folder.name
+        return f"workspace:{rel}"
+
+    def folder_of(self, path: Path) -> Path | None:
+        """The workspace folder holding ``path``, if any."""
+        for folder in self.folders:
+            if path == folder or path.is_relative_to(folder):
+                return folder
+        return None
+
+    def add(self, index_file: Path) -> Run | None:
+        """Register the run whose index is ``index_file`` (loaded); ``None`` if known/outside."""
+        run_dir = index_file.parent.resolve()
+        folder = self.folder_of(run_dir)
+        if folder is None:
+            return None
+        run_id = self.run_id(folder, run_dir)
+        if run_id in self.runs:
+            return None
+        run = Run(id=run_id, folder=folder, dir=run_dir, index=RunIndex(run_dir / INDEX_FILE))
+        run.index.refresh()
+        self.runs[run_id] = run
+        return run
+
+    def find_index_files(self) -> list[Path]:
+        """Every index file under the workspace folders (safe to call from another thread)."""
+        return [path for folder in self.folders for path in find_index_files(folder)]
+
+    def scan(self) -> list[Run]:
+        """Look for runs not known yet; returns the new ones (loaded)."""
+        new: list[Run] = []
+        for index_file in self.find_index_files():
+            run = self.add(index_file)
+            if run is not None:
+                new.append(run)
+        return new
+
+    def run_for_index(self, index_file: Path) -> Run | None:
+        """The known run whose index is ``index_file``."""
+        resolved = index_file.resolve()
+        for run in self.runs.values():
+            if run.index.path == resolved:
+                return run
+        return None

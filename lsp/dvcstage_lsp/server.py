@@ -1,0 +1,225 @@
+"""The language server: pygls ``LanguageServer`` and the registration of every feature.
+
+Custom requests are answered from the runs in memory (:mod:`.queries`); new index lines are
+noticed by :mod:`.watch`; open and saved sidecars and index files get diagnostics
+(:mod:`.diagnostics`). Params and results are plain JSON objects (see ``docs/protocol.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
+from pygls.uris import to_fs_path
+
+from . import __version__, queries
+from . import protocol as p
+from .diagnostics import Problem, Severity, document_problems
+from .positions import LineIndex
+from .runs import RunRegistry
+from .watch import Watcher, registration, supports_dynamic_watch
+
+logger = logging.getLogger(__name__)
+SOURCE = "dvcstage"
+DIAGNOSTIC_DELAY = 0.15
+
+
+def plain_converter() -> cattrs.Converter:
+    """pygls' converter, but custom messages keep their params and results as plain JSON.
+
+    (pygls turns unknown params into namedtuples, which mangle keys such as ``"1"``.)
+    """
+    converter: cattrs.Converter = get_converter()
+
+    def keep(data: dict[str, Any], cls: type[Any]) -> Any:
+        return cls(**data)
+
+    for message in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
+        converter.register_structure_hook(message, keep)
+    return converter
+
+
+class DvcstageLanguageServer(LanguageServer):
+    """The server's state: the runs, the watcher and pending diagnostics."""
+
+    def __init__(self, poll_interval: float = 0.1, rescan_interval: float = 2.0) -> None:
+        super().__init__(
+            "dvcstage-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            converter_factory=plain_converter,
+        )
+        self.registry: RunRegistry | None = None
+        self.poll_interval = poll_interval
+        self.rescan_interval = rescan_interval
+        self.watcher: Watcher | None = None
+        self.versions: dict[str, int] = {}
+
+    def runs(self) -> RunRegistry:
+        """The workspace's runs, found and loaded on first use."""
+        if self.registry is None:
+            self.registry = RunRegistry(self.folders())
+            self.registry.scan()
+        return self.registry
+
+    def folders(self) -> list[Path]:
+        """The workspace folders (the root if the client sent no folders)."""
+        paths: list[Path] = []
+        for folder in self.workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path:
+                paths.append(Path(path))
+        if not paths and self.workspace.root_path:
+            paths.append(Path(self.workspace.root_path))
+        return [path for path in paths if path.is_dir()]
+
+    def send_changed(self, params: p.ChangedParams) -> None:
+        """Send ``dvcstage/changed``."""
+        self.protocol.notify(p.CHANGED, params)
+
+    def encoding(self) -> str:
+        """The position encoding agreed with the client (``utf-16`` unless negotiated)."""
+        encoding = self.workspace.position_encoding
+        return str(
+            encoding.value
+            if isinstance(encoding, types.PositionEncodingKind)
+            else encoding or "utf-16"
+        )
+
+
+def _to_diagnostic(problem: Problem, lines: LineIndex) -> types.Diagnostic:
+    start = lines.position(problem.start)
+    end = lines.position(max(problem.end, problem.start))
+    return types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=start[0], character=start[1]),
+            end=types.Position(line=end[0], character=end[1]),
+        ),
+        message=problem.message,
+        severity=(
+            types.DiagnosticSeverity.Error
+            if problem.severity is Severity.ERROR
+            else types.DiagnosticSeverity.Warning
+        ),
+        code=problem.code,
+        source=SOURCE,
+    )
+
+
+async def publish_problems(ls: DvcstageLanguageServer, uri: str, delay: float = 0.0) -> None:
+    """Check the open document ``uri`` (after ``delay``) and publish its diagnostics."""
+    if delay:
+        await asyncio.sleep(delay)
+    path_text = to_fs_path(uri)
+    if not path_text:
+        return
+    document = ls.workspace.get_text_document(uri)
+    version = document.version
+    if version is not None and ls.versions.get(uri, version) != version:
+        return  # a newer change is on its way
+    text = document.source
+    roots = ls.runs().folders
+    problems = await asyncio.to_thread(document_problems, Path(path_text), text, roots)
+    if problems is None:
+        return
+    if version is not None and ls.versions.get(uri, version) != version:
+        return
+    lines = LineIndex(text, ls.encoding())
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=[_to_diagnostic(x, lines) for x in problems], version=version
+        )
+    )
+
+
+def _answer(method: str, compute: Callable[[dict[str, Any]], Any], params: Any) -> Any:
+    """Check ``params``, compute the answer, turn a QueryError into a JSON-RPC error."""
+    try:
+        return compute(queries.check_params(method, params))
+    except p.QueryError as exc:
+        raise JsonRpcException(message=exc.message, code=exc.code) from exc
+
+
+def create_server(
+    poll_interval: float = 0.1, rescan_interval: float = 2.0
+) -> DvcstageLanguageServer:
+    """A server with every feature registered."""
+    server = DvcstageLanguageServer(poll_interval, rescan_interval)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: DvcstageLanguageServer, params: types.InitializedParams) -> None:
+        registry = ls.runs()
+        ls.watcher = Watcher(registry, ls.send_changed, ls.poll_interval, ls.rescan_interval)
+        if supports_dynamic_watch(ls.client_capabilities):
+            try:
+                await ls.client_register_capability_async(registration())
+                return
+            except Exception:  # the client refused: poll instead
+                logger.warning("client refused the file watcher registration; polling")
+        ls.watcher.start_polling()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(
+        ls: DvcstageLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        if ls.watcher is None:
+            return
+        for change in params.changes:
+            path = to_fs_path(change.uri)
+            if path:
+                ls.watcher.file_changed(Path(path))
+
+    @server.feature(p.RUNS)
+    def runs(ls: DvcstageLanguageServer, params: Any) -> Any:
+        return _answer(p.RUNS, lambda _: queries.runs(ls.runs()), params)
+
+    @server.feature(p.MEDIA)
+    def media(ls: DvcstageLanguageServer, params: Any) -> Any:
+        return _answer(p.MEDIA, lambda q: queries.media(ls.runs(), q["run"]), params)
+
+    @server.feature(p.ITEM)
+    def item(ls: DvcstageLanguageServer, params: Any) -> Any:
+        return _answer(p.ITEM, lambda q: queries.item(ls.runs(), q), params)
+
+    @server.feature(p.SERIES)
+    def series(ls: DvcstageLanguageServer, params: Any) -> Any:
+        return _answer(p.SERIES, lambda q: queries.series(ls.runs(), q), params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: DvcstageLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.versions[params.text_document.uri] = params.text_document.version
+        await publish_problems(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(
+        ls: DvcstageLanguageServer, params: types.DidChangeTextDocumentParams
+    ) -> None:
+        ls.versions[params.text_document.uri] = params.text_document.version
+        await publish_problems(ls, params.text_document.uri, DIAGNOSTIC_DELAY)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: DvcstageLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        await publish_problems(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: DvcstageLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.versions.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: DvcstageLanguageServer, params: None) -> None:
+        if ls.watcher is not None:
+            ls.watcher.stop()
+
+    return server
