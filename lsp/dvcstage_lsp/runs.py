@@ -8,46 +8,80 @@ left for the next read. Bad lines become problems, never exceptions.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from .fastline import split_lines
 
 INDEX_FILE = "media.jsonl"
 SKIP_DIRS = frozenset(
     {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox"}
 )
+# A run's output folders, beside its media.jsonl: not searched for runs.
+RUN_OUTPUT_DIRS = frozenset({"plots", "media"})
 MAX_SCAN_DEPTH = 16
 MAX_LINE_BYTES = 4 * 1024 * 1024
 READ_CHUNK = 4 * 1024 * 1024
 MAX_PROBLEMS = 1000
 
+GC_PAUSE_BYTES = 1024 * 1024
 ItemKey = tuple[str, int, int]
+
+
+@contextlib.contextmanager
+def _collector_paused(pause: bool) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large block is taken.
+
+    Taking 100,000 lines makes some 300,000 small objects, none of them garbage; the
+    collector would walk them over and over (about a third of the load time).
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def find_index_files(folder: Path, max_depth: int = MAX_SCAN_DEPTH) -> list[Path]:
     """Every ``media.jsonl`` under ``folder``, skipping VCS, DVC and environment folders.
 
     Symbolic links to folders are not followed (they could lead outside the workspace or
-    loop).
+    loop). A run's own output folders (``plots``, ``media`` beside its ``media.jsonl``) are
+    not entered: they hold the run's items (10,000s of files and folders in a long run),
+    never another run, and walking them would slow every rescan.
     """
     found: list[Path] = []
     base_depth = len(folder.parts)
     for root, dirs, files in os.walk(folder, followlinks=False):
         here = Path(root)
+        is_run = INDEX_FILE in files
         dirs[:] = sorted(
-            d for d in dirs if d not in SKIP_DIRS and len(here.parts) - base_depth < max_depth
+            d
+            for d in dirs
+            if d not in SKIP_DIRS
+            and not (is_run and d in RUN_OUTPUT_DIRS)
+            and len(here.parts) - base_depth < max_depth
         )
-        if INDEX_FILE in files and not (here / INDEX_FILE).is_symlink():
+        if is_run and not (here / INDEX_FILE).is_symlink():
             found.append(here / INDEX_FILE)
     return sorted(found)
 
 
-@dataclass(frozen=True)
-class IndexLine:
-    """One valid-looking index line: its identity, kind and raw text."""
+class IndexLine(NamedTuple):
+    """One valid-looking index line: its identity, kind and raw text.
+
+    A named tuple rather than a dataclass: a run holds one per line (100,000 and more), and
+    a tuple is quicker to make and smaller.
+    """
 
     key: str
     step: int
@@ -177,43 +211,80 @@ class RunIndex:
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.offset)
-                result.lines = list(self._read_from(handle))
+                result.lines = self._read_from(handle)
         except OSError as exc:
             self._problem(self.line_count + 1, f"cannot read: {exc}")
         return result
 
-    def _read_from(self, handle: Any) -> Iterator[IndexLine]:
+    def _read_from(self, handle: Any) -> list[IndexLine]:
+        """The valid lines from the handle's position to the last complete line."""
+        lines: list[IndexLine] = []
         pending = b""
         while True:
             chunk: bytes = handle.read(READ_CHUNK)
             if not chunk:
-                return  # what is left in pending is a torn (or growing) last line
-            pending += chunk
-            start = 0
-            while True:
-                end = pending.find(b"\n", start)
+                return lines  # what is left in pending is a torn (or growing) last line
+            if self._skipping:  # inside an overlong line: drop it up to its newline
+                end = chunk.find(b"\n")
                 if end < 0:
-                    break
-                row = pending[start:end]
-                self.offset += end + 1 - start
-                start = end + 1
-                self.line_count += 1
-                if self._skipping:
-                    self._skipping = False
+                    self.offset += len(chunk)
                     continue
-                line = self._take(row, self.line_count)
-                if line is not None:
-                    yield line
-            pending = pending[start:]
-            if len(pending) > MAX_LINE_BYTES and not self._skipping:
+                self.offset += end + 1
+                self.line_count += 1
+                self._skipping = False
+                chunk = chunk[end + 1 :]
+            pending += chunk
+            last = pending.rfind(b"\n")
+            if last >= 0:
+                with _collector_paused(last > GC_PAUSE_BYTES):
+                    self._take_block(pending[: last + 1], lines)
+                self.offset += last + 1
+                pending = pending[last + 1 :]
+            if len(pending) > MAX_LINE_BYTES:
                 # A hostile or broken line: skip it without holding it in memory.
                 self._problem(self.line_count + 1, f"line longer than {MAX_LINE_BYTES} bytes")
                 self._skipping = True
-            if self._skipping:
                 self.offset += len(pending)
                 pending = b""
 
+    def _take_block(self, block: bytes, lines: list[IndexLine]) -> None:
+        """Take every line of ``block`` (complete lines): the writer's layout through the
+        quick pre-parse, anything else through ``json.loads``."""
+        number = self.line_count
+        latest = self.latest
+        keys = self.keys
+        last_step = self.last_step
+        for row, fields in split_lines(block):
+            number += 1
+            if fields is None:
+                self.last_step = last_step
+                line = self._take(row, number)
+                last_step = self.last_step
+                if line is not None:
+                    lines.append(line)
+                continue
+            key, step, item, kind = fields
+            position = 0 if item is None else item
+            line = IndexLine(key, step, position, item is not None, kind, number, row)
+            latest[(key, step, position)] = line
+            info = keys.get(key)
+            if info is None:
+                info = keys[key] = KeyInfo(kind=kind)
+            else:
+                info.kind = kind
+            if step not in info.steps:
+                info.steps.add(step)
+                info._sorted = None
+            if item is not None:
+                info.items.add(item)
+            if last_step is None or step > last_step:
+                last_step = step
+            lines.append(line)
+        self.last_step = last_step
+        self.line_count = number
+
     def _take(self, row: bytes, number: int) -> IndexLine | None:
+        """Parse one line in full (``json.loads`` and :func:`check_line`) and record it."""
         if not row.strip():
             return None
         try:

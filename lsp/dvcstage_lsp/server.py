@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 from pygls.uris import to_fs_path
 
-from . import __version__, queries
+from . import __version__, editor, queries
 from . import protocol as p
 from .diagnostics import Problem, Severity, document_problems
 from .positions import LineIndex
@@ -31,6 +31,7 @@ from .watch import Watcher, registration, supports_dynamic_watch
 logger = logging.getLogger(__name__)
 SOURCE = "dvcstage"
 DIAGNOSTIC_DELAY = 0.15
+LENS_REFRESH_DELAY = 0.5
 
 
 def plain_converter() -> cattrs.Converter:
@@ -63,6 +64,7 @@ class DvcstageLanguageServer(LanguageServer):
         self.rescan_interval = rescan_interval
         self.watcher: Watcher | None = None
         self.versions: dict[str, int] = {}
+        self.lens_refresh: asyncio.TimerHandle | None = None
 
     def runs(self) -> RunRegistry:
         """The workspace's runs, found and loaded on first use."""
@@ -85,6 +87,24 @@ class DvcstageLanguageServer(LanguageServer):
     def send_changed(self, params: p.ChangedParams) -> None:
         """Send ``dvcstage/changed``."""
         self.protocol.notify(p.CHANGED, params)
+        self.refresh_code_lenses()
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the client to re-request code lenses (their step counts changed).
+
+        Only if it supports ``workspace/codeLens/refresh``; changes within
+        ``LENS_REFRESH_DELAY`` seconds share one request.
+        """
+        workspace = self.client_capabilities.workspace
+        lens = workspace.code_lens if workspace else None
+        if not (lens and lens.refresh_support) or self.lens_refresh is not None:
+            return
+
+        def send() -> None:
+            self.lens_refresh = None
+            self.protocol.send_request(types.WORKSPACE_CODE_LENS_REFRESH, None)
+
+        self.lens_refresh = asyncio.get_running_loop().call_later(LENS_REFRESH_DELAY, send)
 
     def encoding(self) -> str:
         """The position encoding agreed with the client (``utf-16`` unless negotiated)."""
@@ -216,6 +236,20 @@ def create_server(
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: DvcstageLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        if not editor.is_python(document.uri, document.language_id):
+            return None
+        return editor.hover(ls.runs(), document.source, params.position, ls.encoding())
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: DvcstageLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        if not editor.is_python(document.uri, document.language_id):
+            return []
+        return editor.code_lenses(ls.runs(), document.source, ls.encoding())
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: DvcstageLanguageServer, params: None) -> None:
