@@ -5,8 +5,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
-from .errors import InvalidMediaNameError
+if TYPE_CHECKING:
+    from .errors import InvalidMediaNameError
+
+
+def _refused(argument: str, value: object, problem: str, accepted: str) -> InvalidMediaNameError:
+    # Imported here: dvcstage.errors imports dvclive (~0.9 s), which the language server,
+    # a user of this module, does not otherwise need.
+    from .errors import InvalidMediaNameError
+
+    return InvalidMediaNameError(argument, value, problem, accepted)
+
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 
@@ -24,23 +35,21 @@ def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     if not isinstance(name, str):
-        raise InvalidMediaNameError(argument, name, "is not a string", accepted)
+        raise _refused(argument, name, "is not a string", accepted)
     if not name:
-        raise InvalidMediaNameError(argument, name, "is empty", accepted)
+        raise _refused(argument, name, "is empty", accepted)
     if "\x00" in name:
-        raise InvalidMediaNameError(argument, name, "contains a NUL byte", accepted)
+        raise _refused(argument, name, "contains a NUL byte", accepted)
     if "\\" in name:
-        raise InvalidMediaNameError(argument, name, "contains a backslash", accepted)
+        raise _refused(argument, name, "contains a backslash", accepted)
     if name.startswith("/") or PureWindowsPath(name).drive or PureWindowsPath(name).is_absolute():
-        raise InvalidMediaNameError(argument, name, "is absolute", accepted)
+        raise _refused(argument, name, "is absolute", accepted)
     parts = name.split("/")
     for part in parts:
         if part in ("", ".", ".."):
-            raise InvalidMediaNameError(
-                argument, name, f"has a {part or 'empty'!r} segment", accepted
-            )
+            raise _refused(argument, name, f"has a {part or 'empty'!r} segment", accepted)
         if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
-            raise InvalidMediaNameError(
+            raise _refused(
                 argument,
                 name,
                 f"has a segment of {len(part.encode('utf-8'))} bytes",
@@ -54,9 +63,9 @@ def check_segment(segment: object, argument: str) -> str:
     """A single path segment (a mask or box-group name): no slashes, no dots-only names."""
     accepted = "a non-empty string without '/', '\\', NUL, and not '.' or '..'"
     if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in (".", ".."):
-        raise InvalidMediaNameError(argument, segment, "is not a valid name", accepted)
+        raise _refused(argument, segment, "is not a valid name", accepted)
     if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
-        raise InvalidMediaNameError(
+        raise _refused(
             argument, segment, "is too long", f"at most {MAX_SEGMENT_BYTES} bytes of UTF-8"
         )
     return segment
@@ -70,7 +79,7 @@ def check_image_name(name: object, source_suffix: str | None = None) -> PurePosi
         path = path.with_name(path.name + source_suffix.lower())
         suffix = source_suffix.lower()
     if path.suffix not in IMAGE_SUFFIXES:
-        raise InvalidMediaNameError(
+        raise _refused(
             "name",
             str(path),
             "has no supported image suffix",

@@ -14,8 +14,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from .errors import SchemaValidationError
-
 IMAGE_SIDECAR = "image-sidecar"
 MEDIA_INDEX_LINE = "media-index-line"
 
@@ -69,6 +67,8 @@ def schema_errors(name: str, document: Any) -> list[str]:
 
 def check_document(name: str, document: Any, where: str) -> None:
     """Raise :class:`SchemaValidationError` if ``document`` does not match schema ``name``."""
+    from .errors import SchemaValidationError  # here: dvcstage.errors imports dvclive (slow)
+
     problems = schema_errors(name, document)
     if problems:
         raise SchemaValidationError(f"{name}.schema.json", where, "; ".join(problems[:5]))

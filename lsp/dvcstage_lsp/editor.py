@@ -28,7 +28,6 @@ from typing import Any
 
 from lsprotocol import types
 
-from dvcstage.errors import InvalidMediaNameError
 from dvcstage.names import check_relative_name, key_and_step_of
 
 from . import protocol as p
@@ -123,7 +122,7 @@ def _template(node: ast.expr) -> tuple[str, bool] | None:
 def _valid(name: str) -> bool:
     try:
         check_relative_name(name)
-    except InvalidMediaNameError:
+    except ValueError:  # InvalidMediaNameError (not imported: it pulls in dvclive)
         return False
     return True
 
