@@ -392,7 +392,7 @@ async def _diagnose(client: LanguageClient, path: Path, text: str) -> list[types
         )
     )
     while True:
-        params = await asyncio.wait_for(waiting, 10)
+        params = await asyncio.wait_for(waiting, 30)  # generous: the machine may be busy
         if params.uri == uri and params.version == version:
             break
         waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
