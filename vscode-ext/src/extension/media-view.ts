@@ -1,0 +1,110 @@
+// The "DVC Media" webview view: serves the panel page, relays panel requests to the language
+// server and server notifications to the panel, and delivers host commands (docs/panel-host.md).
+import * as vscode from "vscode";
+import {
+  answerRequest,
+  isUnderRoots,
+  notificationMessage,
+  parsePanelMessage,
+  type HostMessage,
+  type RequestSender,
+  type UriConverter,
+} from "./bridge";
+import { makeNonce, panelHtml } from "./page";
+
+export const VIEW_ID = "dvcstage.media";
+
+export interface MediaViewOptions {
+  extensionUri: vscode.Uri;
+  /** The language server's cache directory (a localResourceRoot: files it renders may live there). */
+  cacheDir: vscode.Uri;
+  /** Sends a request to the running language server; rejects when it is not running. */
+  send: RequestSender;
+}
+
+export class MediaViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  /** False until the page sends its first message: before that it may not be listening yet. */
+  private pageReady = false;
+  private pending: HostMessage[] = [];
+  /** Re-sent to every new page, so a reload keeps the chosen runs. */
+  private stickyCommands = new Map<string, HostMessage>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly options: MediaViewOptions) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.disposables.push(
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        this.pageReady = false;
+      }),
+      view.webview.onDidReceiveMessage((raw: unknown) => this.onPanelMessage(view, raw)),
+    );
+    this.render(view);
+  }
+
+  /** Reloads the page: the panel starts again and asks for everything anew. */
+  reload(): void {
+    if (this.view) this.render(this.view);
+  }
+
+  /** Posts a message now, or once the page is listening. A `sticky` command is also re-sent after reloads. */
+  post(message: HostMessage, sticky = false): void {
+    if (sticky && message.kind === "command") this.stickyCommands.set(message.command, message);
+    if (this.view && this.pageReady) void this.view.webview.postMessage(message);
+    else if (!sticky || message.kind !== "command") this.pending.push(message);
+  }
+
+  /** Forwards a server notification (only while a page is open: a new page asks for current state). */
+  notify(method: string, params: unknown): void {
+    if (!this.view || !this.pageReady) return;
+    void this.view.webview.postMessage(notificationMessage(method, params, this.converter(this.view.webview)));
+  }
+
+  /** Shows the view (opening its container). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private render(view: vscode.WebviewView): void {
+    this.pageReady = false;
+    const webview = view.webview;
+    const bundle = vscode.Uri.joinPath(this.options.extensionUri, "dist", "webview");
+    webview.options = { enableScripts: true, localResourceRoots: [...this.roots(), bundle] };
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, "panel.js")).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, "panel.css")).toString(),
+    });
+  }
+
+  private async onPanelMessage(view: vscode.WebviewView, raw: unknown): Promise<void> {
+    if (!this.pageReady) {
+      this.pageReady = true;
+      const queued = [...this.stickyCommands.values(), ...this.pending.splice(0)];
+      for (const message of queued) void view.webview.postMessage(message);
+    }
+    const request = parsePanelMessage(raw);
+    if (!request) return;
+    const answer = await answerRequest(request, this.options.send, this.converter(view.webview));
+    if (this.view === view) void view.webview.postMessage(answer);
+  }
+
+  /** Workspace folders and the server's cache: the only places the page may load files from. */
+  private roots(): vscode.Uri[] {
+    return [...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri), this.options.cacheDir];
+  }
+
+  private converter(webview: vscode.Webview): UriConverter {
+    const roots = this.roots().map((u) => u.fsPath);
+    return (fileUri) =>
+      isUnderRoots(fileUri, roots) ? webview.asWebviewUri(vscode.Uri.parse(fileUri, true)).toString() : undefined;
+  }
+}
