@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+from .revisions import DEFAULT_MAX_REVISIONS, DEFAULT_REVISIONS
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -41,6 +43,31 @@ def parser() -> argparse.ArgumentParser:
         default=2.0,
         help="seconds between looks for new runs while polling (default 2)",
     )
+    command.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="where files of other revisions are written (default: "
+        "$XDG_CACHE_HOME/dvcstage-lsp/<hash of the workspace folders>)",
+    )
+    command.add_argument(
+        "--revisions",
+        default=DEFAULT_REVISIONS,
+        help="revisions whose runs are listed: HEAD, branches, tags, experiments, ref names, "
+        f"comma-separated, or none (default {DEFAULT_REVISIONS})",
+    )
+    command.add_argument(
+        "--max-revisions",
+        type=int,
+        default=DEFAULT_MAX_REVISIONS,
+        help="at most this many commits and this many experiments, newest first "
+        f"(default {DEFAULT_MAX_REVISIONS})",
+    )
+    command.add_argument(
+        "--revision-interval",
+        type=float,
+        default=5.0,
+        help="seconds between looks for new commits and experiments (default 5)",
+    )
     command.add_argument("--log-file", help="write the server's log here (default: stderr)")
     command.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     command.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -56,12 +83,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(name)s %(message)s")
 
+    from .options import ServerOptions
+    from .revisions import RevisionSpec, RevisionSpecError
     from .server import create_server
 
-    server = create_server(
+    try:
+        revisions = RevisionSpec.parse(args.revisions, args.max_revisions)
+    except RevisionSpecError as exc:
+        parser().error(str(exc))
+    options = ServerOptions(
         poll_interval=max(0.01, args.poll_interval),
         rescan_interval=max(0.05, args.rescan_interval),
+        cache_dir=args.cache_dir.expanduser() if args.cache_dir else None,
+        revisions=revisions,
+        revision_interval=max(0.1, args.revision_interval),
     )
+    server = create_server(options)
     if args.tcp:
         server.start_tcp(*args.tcp)
     elif args.ws:

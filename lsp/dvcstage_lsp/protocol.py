@@ -39,9 +39,7 @@ class QueryError(Exception):
         self.message = message
 
 
-class RunInfo(TypedDict):
-    """One run (``dvcstage/runs``)."""
-
+class _RunInfo(TypedDict):
     id: str
     label: str
     revision: str
@@ -50,6 +48,15 @@ class RunInfo(TypedDict):
     dir: str
     folder: str
     items: int
+
+
+class RunInfo(_RunInfo, total=False):
+    """One run (``dvcstage/runs``); revisions and experiments add ``refs``, ``time`` and
+    (experiments) ``baseline``."""
+
+    refs: list[str]
+    time: int
+    baseline: str
 
 
 class RunsResult(TypedDict):
@@ -217,9 +224,12 @@ class ChangedParams(_ChangedParams, total=False):
     """Params of ``dvcstage/changed``.
 
     ``reset``: the index was replaced (re-query the run); ``new``: a run appeared;
-    ``truncated``: only the last items are listed.
+    ``truncated``: only the last items are listed; ``removed``: a revision's run is gone
+    (its ref was deleted); ``kind``: the run's kind (sent for revisions and experiments).
     """
 
     reset: bool
     new: bool
     truncated: bool
+    removed: bool
+    kind: Literal["workspace", "commit", "experiment"]

@@ -14,8 +14,9 @@ from dvcstage import schemas
 
 from . import protocol as p
 from .paths import PathRefusedError, file_uri, resolve_inside
-from .runs import Run, RunRegistry
-from .series import histogram_path, histogram_series, metric_names, metric_path, metric_series
+from .revisions import RevisionRun
+from .runs import IndexLine, Run, RunRegistry
+from .series import histogram_path, histogram_series, metric_path, metric_series
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 
@@ -32,36 +33,57 @@ def check_params(method: str, params: Any) -> dict[str, Any]:
     return params
 
 
-def _run(registry: RunRegistry, run_id: str) -> Run:
-    run = registry.runs.get(run_id)
+def find_run(registry: RunRegistry, run_id: str) -> Run:
+    """The run with id ``run_id``; a QueryError (unknown run) if there is none."""
+    run = registry.get(run_id)
     if run is None:
-        known = ", ".join(sorted(registry.runs)[:10]) or "none"
+        known = ", ".join(sorted(registry.all_ids())[:10]) or "none"
         raise p.QueryError(p.UNKNOWN_RUN, f"unknown run {run_id!r} (known: {known})")
     return run
 
 
+def run_info(run: Run) -> p.RunInfo:
+    """One entry of ``dvcstage/runs``."""
+    info: p.RunInfo = {
+        "id": run.id,
+        "label": run.id.removeprefix("workspace:"),
+        "revision": "workspace",
+        "kind": "workspace",
+        "lastStep": run.index.last_step,
+        "dir": run.relative_dir,
+        "folder": file_uri(run.folder),
+        "items": len(run.index.latest),
+    }
+    if isinstance(run, RevisionRun):
+        info["label"] = run.label
+        info["revision"] = run.revision.sha
+        info["kind"] = run.kind
+        info["refs"] = list(run.revision.names)
+        if run.revision.time:
+            info["time"] = run.revision.time
+        if run.revision.baseline:
+            info["baseline"] = run.revision.baseline
+    return info
+
+
 def runs(registry: RunRegistry) -> p.RunsResult:
-    """``dvcstage/runs``: every run in the workspace."""
-    result: list[p.RunInfo] = []
-    for run in sorted(registry.runs.values(), key=lambda r: r.id):
-        result.append(
-            {
-                "id": run.id,
-                "label": run.id.removeprefix("workspace:"),
-                "revision": "workspace",
-                "kind": "workspace",
-                "lastStep": run.index.last_step,
-                "dir": run.relative_dir,
-                "folder": file_uri(run.folder),
-                "items": len(run.index.latest),
-            }
-        )
+    """``dvcstage/runs``: the workspace's runs, then those of revisions and experiments."""
+    result = [run_info(run) for run in sorted(registry.runs.values(), key=lambda r: r.id)]
+    revision_runs = sorted(
+        registry.revision_runs.values(),
+        key=lambda r: (
+            r.kind if isinstance(r, RevisionRun) else "",
+            -(r.revision.time if isinstance(r, RevisionRun) else 0),
+            r.id,
+        ),
+    )
+    result += [run_info(run) for run in revision_runs]
     return {"runs": result}
 
 
 def media(registry: RunRegistry, run_id: str) -> p.MediaResult:
     """``dvcstage/media``: each key of a run with its kind and steps, and its metrics."""
-    run = _run(registry, run_id)
+    run = find_run(registry, run_id)
     keys: list[p.KeyEntry] = []
     for key in sorted(run.index.keys):
         info = run.index.keys[key]
@@ -70,8 +92,7 @@ def media(registry: RunRegistry, run_id: str) -> p.MediaResult:
             entry["items"] = sorted(info.items)
         keys.append(entry)
     metrics: list[p.MetricEntry] = [
-        {"name": name, "uri": file_uri(run.dir / metric_path(name))}
-        for name in metric_names(run.dir)
+        {"name": name, "uri": file_uri(run.dir / metric_path(name))} for name in run.metrics()
     ]
     return {"run": run.id, "keys": keys, "metrics": metrics}
 
@@ -131,19 +152,25 @@ def _read_sidecar(path: Path, problems: list[str]) -> dict[str, Any] | None:
     return document
 
 
-def item(registry: RunRegistry, params: dict[str, Any]) -> p.ItemResult:
-    """``dvcstage/item``: the files of one item with their roles, and its parsed sidecar."""
-    run = _run(registry, params["run"])
+def index_line(run: Run, params: dict[str, Any]) -> IndexLine:
+    """The latest index line of the (key, step, item) ``params`` name; else a QueryError."""
     key, step, position = params["key"], params["step"], params.get("item", 0)
-    info = run.index.keys.get(key)
-    if info is None:
+    if key not in run.index.keys:
         raise p.QueryError(p.UNKNOWN_KEY, f"run {run.id!r} has no key {key!r}")
     entry = run.index.latest.get((key, step, position))
     if entry is None:
         where = f"step {step}" + (f" item {position}" if "item" in params else "")
         raise p.QueryError(p.UNKNOWN_STEP, f"key {key!r} of run {run.id!r} has no {where}")
+    return entry
+
+
+def item(registry: RunRegistry, params: dict[str, Any]) -> p.ItemResult:
+    """``dvcstage/item``: the files of one item with their roles, and its parsed sidecar."""
+    run = find_run(registry, params["run"])
+    key, step, position = params["key"], params["step"], params.get("item", 0)
+    entry = index_line(run, params)
     line = entry.parsed()
-    roots = registry.folders
+    roots = registry.roots_for(run)
     problems: list[str] = []
     files: list[p.FileEntry] = []
     sidecar_path: Path | None = None
@@ -202,7 +229,7 @@ def item(registry: RunRegistry, params: dict[str, Any]) -> p.ItemResult:
 
 def series(registry: RunRegistry, params: dict[str, Any]) -> p.SeriesResult:
     """``dvcstage/series``: a histogram's bins per step, or a metric's points."""
-    run = _run(registry, params["run"])
+    run = find_run(registry, params["run"])
     key, kind = params["key"], params["kind"]
     position = params.get("item")
     if kind == "histogram":
@@ -213,7 +240,7 @@ def series(registry: RunRegistry, params: dict[str, Any]) -> p.SeriesResult:
     else:
         relative = metric_path(key)
     try:
-        target = resolve_inside(run.dir, relative, registry.folders)
+        target = resolve_inside(run.dir, relative, registry.roots_for(run))
     except PathRefusedError as exc:
         raise p.QueryError(p.FILE_REFUSED, f"{kind} {key!r}: {exc}") from exc
     if not target.is_file():

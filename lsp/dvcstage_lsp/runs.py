@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -216,6 +217,11 @@ class RunIndex:
             self._problem(self.line_count + 1, f"cannot read: {exc}")
         return result
 
+    def load_bytes(self, data: bytes) -> None:
+        """Take a whole index held in memory (a revision's, read from git)."""
+        self._clear()
+        self._read_from(io.BytesIO(data))
+
     def _read_from(self, handle: Any) -> list[IndexLine]:
         """The valid lines from the handle's position to the last complete line."""
         lines: list[IndexLine] = []
@@ -331,13 +337,42 @@ class Run:
         """The run's folder relative to its workspace folder (``.`` for the folder itself)."""
         return self.dir.relative_to(self.folder).as_posix()
 
+    def metrics(self) -> list[str]:
+        """The run's DVCLive metric series (``plots/metrics/**/*.tsv`` without the suffix)."""
+        from .series import metric_names
+
+        return metric_names(self.dir)
+
+    def file_roots(self, folders: list[Path]) -> list[Path]:
+        """Where the run's files may lie (the workspace ``folders`` for a workspace run)."""
+        return folders
+
 
 class RunRegistry:
-    """Every run under the workspace folders, by id."""
+    """Every run under the workspace folders, by id; runs of other revisions apart.
 
-    def __init__(self, folders: Iterable[Path]) -> None:
+    ``runs`` holds the workspace's runs (watched, and searched by the editor features);
+    ``revision_runs`` those of git revisions and DVC experiments, whose files lie in
+    ``cache_dir`` once materialised.
+    """
+
+    def __init__(self, folders: Iterable[Path], cache_dir: Path | None = None) -> None:
         self.folders = [Path(f).resolve() for f in folders]
         self.runs: dict[str, Run] = {}
+        self.revision_runs: dict[str, Run] = {}
+        self.cache_dir = cache_dir.resolve() if cache_dir is not None else None
+
+    def get(self, run_id: str) -> Run | None:
+        """The run with this id, in the workspace or in a revision."""
+        return self.runs.get(run_id) or self.revision_runs.get(run_id)
+
+    def all_ids(self) -> list[str]:
+        """Every known run id."""
+        return [*self.runs, *self.revision_runs]
+
+    def roots_for(self, run: Run) -> list[Path]:
+        """Where ``run``'s files may lie: the workspace folders, or its revision's cache."""
+        return run.file_roots(self.folders)
 
     def run_id(self, folder: Path, run_dir: Path) -> str:
         """``workspace:<dir>``; with several folders, ``<dir>`` starts with the folder name."""

@@ -1,8 +1,11 @@
 """The language server: pygls ``LanguageServer`` and the registration of every feature.
 
 Custom requests are answered from the runs in memory (:mod:`.queries`); new index lines are
-noticed by :mod:`.watch`; open and saved sidecars and index files get diagnostics
-(:mod:`.diagnostics`). Params and results are plain JSON objects (see ``docs/protocol.md``).
+noticed by :mod:`.watch`; runs of git revisions and DVC experiments are listed in the
+background by :mod:`.tracker` and their files copied into the server's cache on demand by
+:mod:`.materialise`; open and saved sidecars, index files and ``dvc.yaml`` files get
+diagnostics (:mod:`.diagnostics`). Params and results are plain JSON objects (see
+``docs/protocol.md``).
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ from pygls.uris import to_fs_path
 from . import __version__, editor, queries
 from . import protocol as p
 from .diagnostics import Problem, Severity, document_problems
+from .materialise import Materialiser, default_cache_dir
+from .options import OptionError, ServerOptions
 from .positions import LineIndex
+from .revisions import RevisionRun
 from .runs import RunRegistry
+from .tracker import RevisionTracker
 from .watch import Watcher, registration, supports_dynamic_watch
 
 logger = logging.getLogger(__name__)
@@ -52,7 +59,7 @@ def plain_converter() -> cattrs.Converter:
 class DvcstageLanguageServer(LanguageServer):
     """The server's state: the runs, the watcher and pending diagnostics."""
 
-    def __init__(self, poll_interval: float = 0.1, rescan_interval: float = 2.0) -> None:
+    def __init__(self, options: ServerOptions | None = None) -> None:
         super().__init__(
             "dvcstage-lsp",
             __version__,
@@ -60,18 +67,44 @@ class DvcstageLanguageServer(LanguageServer):
             converter_factory=plain_converter,
         )
         self.registry: RunRegistry | None = None
-        self.poll_interval = poll_interval
-        self.rescan_interval = rescan_interval
+        self.options = options or ServerOptions()
         self.watcher: Watcher | None = None
+        self.tracker: RevisionTracker | None = None
+        self._materialiser: Materialiser | None = None
         self.versions: dict[str, int] = {}
         self.lens_refresh: asyncio.TimerHandle | None = None
 
     def runs(self) -> RunRegistry:
         """The workspace's runs, found and loaded on first use."""
         if self.registry is None:
-            self.registry = RunRegistry(self.folders())
+            folders = self.folders()
+            cache_dir = self.options.cache_dir or default_cache_dir(folders)
+            self.registry = RunRegistry(folders, cache_dir)
             self.registry.scan()
         return self.registry
+
+    def cache_dir(self) -> Path:
+        """Where files of other revisions are materialised (resolved)."""
+        cache_dir = self.runs().cache_dir
+        assert cache_dir is not None  # runs() always sets it
+        return cache_dir
+
+    def materialiser(self) -> Materialiser:
+        """The copier of revision files (its worker thread starts on first use)."""
+        if self._materialiser is None:
+            self._materialiser = Materialiser(self.cache_dir())
+        return self._materialiser
+
+    def start_tracking_revisions(self) -> None:
+        """List the revisions' runs in the background (and keep them current)."""
+        self.tracker = RevisionTracker(
+            self.runs(),
+            self.options.revisions,
+            self.cache_dir(),
+            self.send_changed,
+            self.options.revision_interval,
+        )
+        self.tracker.start()
 
     def folders(self) -> list[Path]:
         """The workspace folders (the root if the client sent no folders)."""
@@ -169,16 +202,60 @@ def _answer(method: str, compute: Callable[[dict[str, Any]], Any], params: Any) 
         raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
 
-def create_server(
-    poll_interval: float = 0.1, rescan_interval: float = 2.0
-) -> DvcstageLanguageServer:
+async def item_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemResult:
+    """``dvcstage/item``; a revision's files are materialised first."""
+    query = queries.check_params(p.ITEM, params)
+    registry = ls.runs()
+    run = queries.find_run(registry, query["run"])
+    problems: list[str] = []
+    if isinstance(run, RevisionRun):
+        line = queries.index_line(run, query).parsed()
+        problems = await ls.materialiser().item_files(run, line)
+    result = queries.item(registry, query)
+    result["problems"] = problems + result["problems"]
+    return result
+
+
+async def series_answer(ls: DvcstageLanguageServer, params: Any) -> p.SeriesResult:
+    """``dvcstage/series``; a revision's series file is materialised first."""
+    query = queries.check_params(p.SERIES, params)
+    registry = ls.runs()
+    run = queries.find_run(registry, query["run"])
+    if isinstance(run, RevisionRun):
+        if query["kind"] == "histogram":
+            info = run.index.keys.get(query["key"])
+            if info is None or info.kind != "histogram":
+                raise p.QueryError(
+                    p.UNKNOWN_KEY, f"run {run.id!r} has no histogram {query['key']!r}"
+                )
+        await ls.materialiser().series_file(run, query)
+    return queries.series(registry, query)
+
+
+def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServer:
     """A server with every feature registered."""
-    server = DvcstageLanguageServer(poll_interval, rescan_interval)
+    server = DvcstageLanguageServer(options)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: DvcstageLanguageServer, params: types.InitializeParams) -> None:
+        try:
+            ls.options = ls.options.with_client_options(params.initialization_options)
+        except OptionError as exc:
+            logger.warning("initializationOptions ignored: %s", exc)
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"dvcstage-lsp: {exc}"
+                )
+            )
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: DvcstageLanguageServer, params: types.InitializedParams) -> None:
         registry = ls.runs()
-        ls.watcher = Watcher(registry, ls.send_changed, ls.poll_interval, ls.rescan_interval)
+        options = ls.options
+        ls.watcher = Watcher(
+            registry, ls.send_changed, options.poll_interval, options.rescan_interval
+        )
+        ls.start_tracking_revisions()
         if supports_dynamic_watch(ls.client_capabilities):
             try:
                 await ls.client_register_capability_async(registration())
@@ -207,12 +284,18 @@ def create_server(
         return _answer(p.MEDIA, lambda q: queries.media(ls.runs(), q["run"]), params)
 
     @server.feature(p.ITEM)
-    def item(ls: DvcstageLanguageServer, params: Any) -> Any:
-        return _answer(p.ITEM, lambda q: queries.item(ls.runs(), q), params)
+    async def item(ls: DvcstageLanguageServer, params: Any) -> Any:
+        try:
+            return await item_answer(ls, params)
+        except p.QueryError as exc:
+            raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
     @server.feature(p.SERIES)
-    def series(ls: DvcstageLanguageServer, params: Any) -> Any:
-        return _answer(p.SERIES, lambda q: queries.series(ls.runs(), q), params)
+    async def series(ls: DvcstageLanguageServer, params: Any) -> Any:
+        try:
+            return await series_answer(ls, params)
+        except p.QueryError as exc:
+            raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: DvcstageLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -255,5 +338,9 @@ def create_server(
     def shutdown(ls: DvcstageLanguageServer, params: None) -> None:
         if ls.watcher is not None:
             ls.watcher.stop()
+        if ls.tracker is not None:
+            ls.tracker.stop()
+        if ls._materialiser is not None:
+            ls._materialiser.close()
 
     return server
