@@ -1,0 +1,193 @@
+// Loads items, images and masks once and keeps them (least recently used first out), so
+// that moving a slider to a step that was prefetched draws at once, without a round trip.
+import type { DvcstageItemResult } from "../protocol/generated/protocol-item-result";
+import type { ImageSidecar } from "../protocol/generated/image-sidecar";
+import type { Transport } from "./transport";
+import { sidecarBoxes, type PixelBox } from "./boxes";
+import { decodeClassPng, PngError, type ClassIdMap } from "./masks";
+
+export type ItemResult = DvcstageItemResult;
+
+export interface LoadedMask {
+  name: string;
+  labels: Record<string, string | undefined>;
+  map: ClassIdMap;
+}
+
+export interface ImageBundle {
+  step: number;
+  image: HTMLImageElement;
+  width: number;
+  height: number;
+  sidecar: ImageSidecar | null;
+  boxes: PixelBox[];
+  masks: LoadedMask[];
+  caption: string | undefined;
+}
+
+/** A promise that remembers its value, so a ready entry can be used synchronously. */
+export interface Entry<T> {
+  promise: Promise<T>;
+  value?: T;
+  error?: unknown;
+}
+
+class LruCache<T> {
+  private readonly map = new Map<string, Entry<T>>();
+  constructor(private readonly limit: number) {}
+
+  get(key: string, make: () => Promise<T>): Entry<T> {
+    let entry = this.map.get(key);
+    if (entry) {
+      this.map.delete(key);
+      this.map.set(key, entry);
+      return entry;
+    }
+    const e: Entry<T> = { promise: make() };
+    e.promise.then(
+      (v) => (e.value = v),
+      (err: unknown) => {
+        e.error = err;
+        if (this.map.get(key) === e) this.map.delete(key); // let a later try load it again
+      },
+    );
+    entry = e;
+    this.map.set(key, entry);
+    while (this.map.size > this.limit) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+    }
+    return entry;
+  }
+
+  peek(key: string): Entry<T> | undefined {
+    return this.map.get(key);
+  }
+
+  deleteWhere(test: (key: string) => boolean): void {
+    for (const key of [...this.map.keys()]) if (test(key)) this.map.delete(key);
+  }
+}
+
+export function itemKey(run: string, key: string, step: number, item?: number): string {
+  return `${run}\u0000${key}\u0000${item ?? ""}\u0000${step}`;
+}
+
+export async function loadImage(url: string): Promise<HTMLImageElement> {
+  const img = new Image();
+  img.decoding = "async";
+  img.src = url;
+  await img.decode();
+  return img;
+}
+
+/** A class-id PNG; other encodings go through the browser's decoder (first channel). */
+export async function loadMask(url: string): Promise<ClassIdMap> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  try {
+    return await decodeClassPng(bytes);
+  } catch (err) {
+    if (!(err instanceof PngError)) throw err;
+    const bitmap = await createImageBitmap(new Blob([bytes as BlobPart]), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext("2d");
+    if (!ctx) throw new Error("no 2d context");
+    ctx.drawImage(bitmap, 0, 0);
+    const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    const ids = new Uint16Array(bitmap.width * bitmap.height);
+    for (let i = 0; i < ids.length; i++) ids[i] = rgba[i * 4] as number;
+    return { width: bitmap.width, height: bitmap.height, ids };
+  }
+}
+
+export async function fetchJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export async function fetchText(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+/**
+ * An image with its sidecar's boxes and masks. `maskUrls` maps a mask name to its URL
+ * (from the item's `links`, or resolved against the sidecar's URL in a table).
+ */
+export async function loadImageBundle(step: number, imageUrl: string, sidecar: ImageSidecar | null, maskUrl: (name: string, path: string) => string | undefined): Promise<ImageBundle> {
+  const maskJobs = Object.entries(sidecar?.masks ?? {}).map(async ([name, mask]) => {
+    const url = mask ? maskUrl(name, mask.path) : undefined;
+    if (!mask || !url) return undefined;
+    try {
+      return { name, labels: mask.class_labels, map: await loadMask(url) };
+    } catch {
+      return undefined; // a missing mask file: the image still shows
+    }
+  });
+  const [image, ...masks] = await Promise.all([loadImage(imageUrl), ...maskJobs]);
+  const width = image.naturalWidth;
+  const height = image.naturalHeight;
+  return {
+    step,
+    image,
+    width,
+    height,
+    sidecar,
+    boxes: sidecarBoxes(sidecar, width, height),
+    masks: masks.filter((m): m is LoadedMask => m !== undefined),
+    caption: sidecar?.caption,
+  };
+}
+
+/** The URL of a file of an item by role (first match). */
+export function fileUrl(item: ItemResult, role: string): string | undefined {
+  return item.files.find((f) => f.role === role && f.exists)?.uri ?? item.files.find((f) => f.role === role)?.uri;
+}
+
+export class MediaLoader {
+  private readonly items = new LruCache<ItemResult>(512);
+  private readonly images = new LruCache<ImageBundle>(160);
+
+  constructor(private readonly transport: Transport) {}
+
+  item(run: string, key: string, step: number, item?: number): Entry<ItemResult> {
+    const params = item === undefined ? { run, key, step } : { run, key, step, item };
+    return this.items.get(itemKey(run, key, step, item), () => this.transport.request<ItemResult>("dvcstage/item", params));
+  }
+
+  /** The image of an image item with its overlays, loaded once. */
+  imageBundle(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
+    return this.images.get(itemKey(run, key, step, item), async () => {
+      const result = await this.item(run, key, step, item).promise;
+      const url = fileUrl(result, "image");
+      if (!url) throw new Error(`${key} step ${step}: no image file`);
+      const sidecar = (result.sidecar as ImageSidecar | null) ?? null;
+      return loadImageBundle(step, url, sidecar, (name) => {
+        const pointer = `/masks/${name.replace(/~/g, "~0").replace(/\//g, "~1")}/path`;
+        return result.links.find((l) => l.pointer === pointer)?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
+      });
+    });
+  }
+
+  peekImage(run: string, key: string, step: number, item?: number): ImageBundle | undefined {
+    return this.images.peek(itemKey(run, key, step, item))?.value;
+  }
+
+  /** Forgets what was cached for items that were written again. */
+  forget(run: string, key: string, step?: number): void {
+    const prefix = `${run}\u0000${key}\u0000`;
+    const test = (k: string): boolean => k.startsWith(prefix) && (step === undefined || k.endsWith(`\u0000${step}`));
+    this.items.deleteWhere(test);
+    this.images.deleteWhere(test);
+  }
+
+  forgetRun(run: string): void {
+    const prefix = `${run}\u0000`;
+    this.items.deleteWhere((k) => k.startsWith(prefix));
+    this.images.deleteWhere((k) => k.startsWith(prefix));
+  }
+}

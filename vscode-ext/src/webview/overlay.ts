@@ -1,0 +1,296 @@
+// One image with its masks and boxes on two canvases: `base` (the image, masks composited
+// with their opacity) and `over` (boxes and labels). Both are drawn in screen space from the
+// view (zoom and pan shared by a panel's columns), so lines stay thin at any zoom.
+import { boxAt, boxLabel, isBoxVisible } from "./boxes";
+import { classColor, className } from "./colors";
+import type { ImageBundle, LoadedMask } from "./loader";
+import { colorizeMask, isBackground } from "./masks";
+import { maskOpacity, type OverlaySettings } from "./state";
+import { el } from "./dom";
+
+/** Zoom and pan of a panel; every stage of the panel draws with the same view. */
+export class SharedView {
+  zoom = 1;
+  /** Pan in units of the displayed image's size (so columns of different sizes agree). */
+  panX = 0;
+  panY = 0;
+  private readonly listeners = new Set<() => void>();
+  listen(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+  reset(): void {
+    this.zoom = 1;
+    this.panX = 0;
+    this.panY = 0;
+    this.changed();
+  }
+}
+
+interface MaskCanvas {
+  signature: string;
+  canvas: HTMLCanvasElement;
+}
+const maskCanvases = new WeakMap<LoadedMask, MaskCanvas>();
+
+function hiddenIds(settings: OverlaySettings, mask: string): Set<number> {
+  const out = new Set<number>();
+  const prefix = `${mask}\u0000`;
+  for (const k of settings.hiddenMaskClasses) if (k.startsWith(prefix)) out.add(Number(k.slice(prefix.length)));
+  return out;
+}
+
+function maskCanvas(mask: LoadedMask, settings: OverlaySettings): HTMLCanvasElement {
+  const hidden = hiddenIds(settings, mask.name);
+  const signature = [...hidden].sort().join(",");
+  const cached = maskCanvases.get(mask);
+  if (cached && cached.signature === signature) return cached.canvas;
+  const canvas = cached?.canvas ?? document.createElement("canvas");
+  canvas.width = mask.map.width;
+  canvas.height = mask.map.height;
+  const ctx = canvas.getContext("2d");
+  if (ctx) ctx.putImageData(new ImageData(colorizeMask(mask.map, mask.labels, hidden), mask.map.width, mask.map.height), 0, 0);
+  maskCanvases.set(mask, { signature, canvas });
+  return canvas;
+}
+
+export const MAX_STAGE_HEIGHT = 520;
+
+export class ImageStage {
+  readonly el: HTMLElement;
+  readonly base: HTMLCanvasElement;
+  readonly over: HTMLCanvasElement;
+  private readonly tip: HTMLElement;
+  private bundle: ImageBundle | undefined;
+  private cssWidth = 0;
+  private cssHeight = 0;
+  private scale = 1;
+  private ox = 0;
+  private oy = 0;
+  private readonly unlisten: () => void;
+  private readonly resize: ResizeObserver;
+
+  constructor(
+    private readonly settings: OverlaySettings,
+    private readonly view: SharedView,
+    private readonly maxHeight = MAX_STAGE_HEIGHT,
+  ) {
+    this.base = el("canvas", { class: "stage-base" });
+    this.over = el("canvas", { class: "stage-over" });
+    this.tip = el("div", { class: "tooltip", hidden: "" });
+    this.el = el("div", { class: "stage", title: "" }, this.base, this.over, this.tip);
+    this.unlisten = view.listen(() => this.draw());
+    this.resize = new ResizeObserver(() => this.layout());
+    this.resize.observe(this.el);
+    this.bindPointer();
+  }
+
+  dispose(): void {
+    this.unlisten();
+    this.resize.disconnect();
+  }
+
+  get current(): ImageBundle | undefined {
+    return this.bundle;
+  }
+
+  show(bundle: ImageBundle): void {
+    const sized = this.bundle && this.bundle.width === bundle.width && this.bundle.height === bundle.height;
+    this.bundle = bundle;
+    if (!sized) this.layout(false);
+    this.draw();
+  }
+
+  /** Fits the stage to its width, keeping the image's aspect ratio. */
+  private layout(redraw = true): void {
+    const width = this.el.clientWidth;
+    if (!this.bundle || width === 0) return;
+    const aspect = this.bundle.height / this.bundle.width;
+    const height = Math.max(24, Math.min(this.maxHeight, Math.round(width * aspect)));
+    if (width === this.cssWidth && height === this.cssHeight) return;
+    this.cssWidth = width;
+    this.cssHeight = height;
+    this.el.style.height = `${height}px`;
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of [this.base, this.over]) {
+      c.width = Math.round(width * dpr);
+      c.height = Math.round(height * dpr);
+      c.style.width = `${width}px`;
+      c.style.height = `${height}px`;
+    }
+    if (redraw) this.draw();
+  }
+
+  private transform(): void {
+    const b = this.bundle;
+    if (!b) return;
+    const fit = Math.min(this.cssWidth / b.width, this.cssHeight / b.height);
+    this.scale = fit * this.view.zoom;
+    const w = b.width * this.scale;
+    const h = b.height * this.scale;
+    this.ox = (this.cssWidth - w) / 2 + this.view.panX * w;
+    this.oy = (this.cssHeight - h) / 2 + this.view.panY * h;
+    // Read by tests and by the measurement script: image pixel (x, y) is at (ox + x*scale, oy + y*scale).
+    this.over.dataset.scale = String(this.scale);
+    this.over.dataset.ox = String(this.ox);
+    this.over.dataset.oy = String(this.oy);
+  }
+
+  draw(): void {
+    if (!this.bundle) return;
+    if (this.cssWidth === 0) this.layout(false);
+    if (this.cssWidth === 0) return;
+    this.transform();
+    this.drawBase();
+    this.drawBoxes();
+    this.el.dataset.step = String(this.bundle.step);
+    this.el.dispatchEvent(new CustomEvent("dvcstage-drawn", { bubbles: true, detail: { step: this.bundle.step, time: performance.now() } }));
+  }
+
+  drawBase(): void {
+    const b = this.bundle;
+    const ctx = this.base.getContext("2d");
+    if (!b || !ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.base.width, this.base.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.imageSmoothingEnabled = this.scale < 2;
+    ctx.globalAlpha = 1;
+    const w = b.width * this.scale;
+    const h = b.height * this.scale;
+    ctx.drawImage(b.image, this.ox, this.oy, w, h);
+    for (const mask of b.masks) {
+      const opacity = maskOpacity(this.settings, mask.name);
+      if (opacity <= 0) continue;
+      ctx.globalAlpha = opacity;
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(maskCanvas(mask, this.settings), this.ox, this.oy, w, h);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  drawBoxes(): void {
+    const b = this.bundle;
+    const ctx = this.over.getContext("2d");
+    if (!b || !ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.over.width, this.over.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.lineWidth = 2;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    const s = this.scale;
+    const labels: [string, string, number, number][] = [];
+    for (const box of b.boxes) {
+      if (!isBoxVisible(box, this.settings)) continue;
+      const color = classColor(box.label);
+      // Whole pixels: a 2 px line on a pixel boundary is crisp, and lands where the box says.
+      const x = Math.round(this.ox + box.x0 * s);
+      const y = Math.round(this.oy + box.y0 * s);
+      ctx.strokeStyle = color;
+      ctx.strokeRect(x, y, Math.round(this.ox + box.x1 * s) - x, Math.round(this.oy + box.y1 * s) - y);
+      if (this.settings.showCaptions) labels.push([boxLabel(box), color, x, y]);
+    }
+    // Labels after every box so that no box line crosses a label.
+    for (const [text, color, x, y] of labels) {
+      const tw = ctx.measureText(text).width + 6;
+      const ty = y >= 15 ? y - 15 : y;
+      ctx.fillStyle = color;
+      ctx.fillRect(x - 1, ty, tw, 15);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(text, x + 2, ty + 2);
+    }
+  }
+
+  /** Image pixel under a mouse event. */
+  private imagePoint(event: MouseEvent): [number, number] {
+    const rect = this.over.getBoundingClientRect();
+    return [(event.clientX - rect.left - this.ox) / this.scale, (event.clientY - rect.top - this.oy) / this.scale];
+  }
+
+  private bindPointer(): void {
+    let drag: { x: number; y: number; panX: number; panY: number } | undefined;
+    this.over.addEventListener("mousemove", (event) => {
+      if (drag && this.bundle) {
+        const w = this.bundle.width * this.scale;
+        const h = this.bundle.height * this.scale;
+        this.view.panX = drag.panX + (event.clientX - drag.x) / w;
+        this.view.panY = drag.panY + (event.clientY - drag.y) / h;
+        this.view.changed();
+        return;
+      }
+      this.hover(event);
+    });
+    this.over.addEventListener("mouseleave", () => {
+      this.tip.hidden = true;
+      drag = undefined;
+    });
+    this.over.addEventListener("mousedown", (event) => {
+      if (this.view.zoom > 1) drag = { x: event.clientX, y: event.clientY, panX: this.view.panX, panY: this.view.panY };
+    });
+    window.addEventListener("mouseup", () => (drag = undefined));
+    this.over.addEventListener("dblclick", () => this.view.reset());
+    this.over.addEventListener(
+      "wheel",
+      (event) => {
+        if (!(event.ctrlKey || event.metaKey || event.altKey) || !this.bundle) return;
+        event.preventDefault();
+        const [px, py] = this.imagePoint(event);
+        const zoom = Math.min(64, Math.max(1, this.view.zoom * Math.exp(-event.deltaY * 0.002)));
+        // Keep the image point under the cursor where it is.
+        const fit = this.scale / this.view.zoom;
+        const rect = this.over.getBoundingClientRect();
+        const mx = event.clientX - rect.left;
+        const my = event.clientY - rect.top;
+        const w = this.bundle.width * fit * zoom;
+        const h = this.bundle.height * fit * zoom;
+        this.view.zoom = zoom;
+        this.view.panX = (mx - px * fit * zoom - (this.cssWidth - w) / 2) / w;
+        this.view.panY = (my - py * fit * zoom - (this.cssHeight - h) / 2) / h;
+        if (zoom === 1) {
+          this.view.panX = 0;
+          this.view.panY = 0;
+        }
+        this.view.changed();
+      },
+      { passive: false },
+    );
+  }
+
+  private hover(event: MouseEvent): void {
+    const b = this.bundle;
+    if (!b) return;
+    const [x, y] = this.imagePoint(event);
+    const lines: string[] = [];
+    const box = boxAt(b.boxes, x, y, this.settings);
+    if (box) {
+      lines.push(`${box.label}${box.caption && box.caption !== box.label ? ` — ${box.caption}` : ""} (${box.group})`);
+      for (const [name, v] of Object.entries(box.scores)) lines.push(`${name}: ${v.toFixed(3)}`);
+    }
+    const px = Math.floor(x);
+    const py = Math.floor(y);
+    if (px >= 0 && py >= 0 && px < b.width && py < b.height) {
+      for (const m of b.masks) {
+        const mx = Math.floor((px * m.map.width) / b.width);
+        const my = Math.floor((py * m.map.height) / b.height);
+        const id = m.map.ids[my * m.map.width + mx];
+        if (id !== undefined && !isBackground(id, m.labels)) lines.push(`${m.name}: ${className(m.labels, id)}`);
+      }
+    }
+    if (!lines.length) {
+      this.tip.hidden = true;
+      return;
+    }
+    this.tip.replaceChildren(...lines.map((t, i) => el(i === 0 ? "strong" : "div", {}, t)));
+    this.tip.hidden = false;
+    const rect = this.el.getBoundingClientRect();
+    const left = Math.min(event.clientX - rect.left + 12, rect.width - 160);
+    this.tip.style.left = `${Math.max(0, left)}px`;
+    this.tip.style.top = `${event.clientY - rect.top + 12}px`;
+  }
+}

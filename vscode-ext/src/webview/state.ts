@@ -1,0 +1,248 @@
+// What the panel shows, as plain data: the runs, the chosen columns, each run's keys and
+// steps, the shared step and per-panel steps, follow-live, and each key's overlay settings.
+// No DOM here; the view reads this and calls the methods below (unit-tested in test/unit).
+import type { Run } from "../protocol/generated/protocol-runs-result";
+import type { DvcstageMediaResult } from "../protocol/generated/protocol-media-result";
+import type { DvcstageChangedNotificationParams } from "../protocol/generated/protocol-changed";
+
+export type KeyEntry = DvcstageMediaResult["keys"][number];
+
+/** Settings of one key's overlays; shared by every column so that columns compare alike. */
+export interface OverlaySettings {
+  hiddenGroups: Set<string>;
+  hiddenClasses: Set<string>;
+  /** Boxes scoring below this are hidden (boxes without a score always show). */
+  scoreThreshold: number;
+  /** mask name -> opacity 0..1 */
+  maskOpacity: Map<string, number>;
+  /** `${mask}\u0000${classId}` of hidden mask classes. */
+  hiddenMaskClasses: Set<string>;
+  showCaptions: boolean;
+}
+
+export const DEFAULT_MASK_OPACITY = 0.5;
+
+export function newOverlaySettings(): OverlaySettings {
+  return {
+    hiddenGroups: new Set(),
+    hiddenClasses: new Set(),
+    scoreThreshold: 0,
+    maskOpacity: new Map(),
+    hiddenMaskClasses: new Set(),
+    showCaptions: true,
+  };
+}
+
+export function maskOpacity(settings: OverlaySettings, mask: string): number {
+  return settings.maskOpacity.get(mask) ?? DEFAULT_MASK_OPACITY;
+}
+
+/** Sorted union of ascending step lists. */
+export function unionSteps(lists: Iterable<readonly number[]>): number[] {
+  const all = new Set<number>();
+  for (const list of lists) for (const s of list) all.add(s);
+  return [...all].sort((a, b) => a - b);
+}
+
+/** Index of the largest step <= target in ascending `steps`; -1 if every step is larger. */
+export function indexAtOrBefore(steps: readonly number[], target: number): number {
+  let lo = 0;
+  let hi = steps.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((steps[mid] as number) <= target) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * The step a run shows for the selected step: the latest step at or before it (a run that
+ * logged every 10 steps shows step 10 while the slider is at 15), else its first step.
+ * `null` selects the run's last step. `undefined` when the run has no steps.
+ */
+export function stepToShow(steps: readonly number[], selected: number | null): number | undefined {
+  if (steps.length === 0) return undefined;
+  if (selected === null) return steps[steps.length - 1];
+  const i = indexAtOrBefore(steps, selected);
+  return steps[i < 0 ? 0 : i];
+}
+
+/** The step `delta` places away from `current` in `steps` (clamped), for arrows and play. */
+export function moveStep(steps: readonly number[], current: number | null, delta: number): number | undefined {
+  if (steps.length === 0) return undefined;
+  const at = current === null ? steps.length - 1 : Math.max(0, indexAtOrBefore(steps, current));
+  const i = Math.min(steps.length - 1, Math.max(0, at + delta));
+  return steps[i];
+}
+
+/** Steps around `step` worth loading ahead, nearest first: next, previous, next+1, ... */
+export function neighbourSteps(steps: readonly number[], step: number, radius: number): number[] {
+  const i = indexAtOrBefore(steps, step);
+  const out: number[] = [];
+  for (let d = 1; d <= radius; d++) {
+    const next = steps[i + d];
+    const prev = i - d >= 0 ? steps[i - d] : undefined;
+    if (next !== undefined) out.push(next);
+    if (prev !== undefined) out.push(prev);
+  }
+  return out;
+}
+
+export interface PanelInfo {
+  key: string;
+  kind: string;
+  /** Union of the key's steps over the columns. */
+  steps: number[];
+}
+
+export class MediaState {
+  runs: Run[] = [];
+  /** Run ids shown side by side, in order. */
+  columns: string[] = [];
+  private readonly keysByRun = new Map<string, Map<string, KeyEntry>>();
+  /** The shared slider's step; null follows the latest step. */
+  sharedStep: number | null = null;
+  /** Keys whose own slider was moved since the shared one: key -> step (null: latest). */
+  readonly panelStep = new Map<string, number | null>();
+  /** While true, a slider at the last step stays at the last step as new steps arrive. */
+  follow = true;
+  readonly overlays = new Map<string, OverlaySettings>();
+  /** The key a code lens asked for (scrolled to and highlighted). */
+  focusKey: string | undefined;
+
+  setRuns(runs: Run[]): void {
+    this.runs = runs;
+    const known = new Set(runs.map((r) => r.id));
+    this.columns = this.columns.filter((id) => known.has(id));
+    if (this.columns.length === 0) this.columns = defaultColumns(runs);
+  }
+
+  setMedia(result: Pick<DvcstageMediaResult, "run" | "keys">): void {
+    this.keysByRun.set(result.run, new Map(result.keys.map((k) => [k.key, { ...k, steps: [...k.steps] }])));
+  }
+
+  hasMedia(run: string): boolean {
+    return this.keysByRun.has(run);
+  }
+
+  keyEntry(run: string, key: string): KeyEntry | undefined {
+    return this.keysByRun.get(run)?.get(key);
+  }
+
+  toggleColumn(run: string, on: boolean): void {
+    const has = this.columns.includes(run);
+    if (on && !has) this.columns.push(run);
+    if (!on && has) this.columns = this.columns.filter((id) => id !== run);
+  }
+
+  /** The keys shown: every key of any column, sorted; kind from the first column having it. */
+  panels(): PanelInfo[] {
+    const byKey = new Map<string, { kind: string; lists: number[][] }>();
+    for (const run of this.columns) {
+      for (const entry of this.keysByRun.get(run)?.values() ?? []) {
+        const slot = byKey.get(entry.key) ?? { kind: entry.kind, lists: [] };
+        slot.lists.push(entry.steps);
+        byKey.set(entry.key, slot);
+      }
+    }
+    return [...byKey.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, { kind, lists }]) => ({ key, kind, steps: unionSteps(lists) }));
+  }
+
+  /** Every step of every shown key: the shared slider's stops. */
+  allSteps(): number[] {
+    return unionSteps(this.panels().map((p) => p.steps));
+  }
+
+  /** The step selected for a key (its own slider, else the shared one); null = latest. */
+  selectedStep(key: string): number | null {
+    return this.panelStep.has(key) ? (this.panelStep.get(key) ?? null) : this.sharedStep;
+  }
+
+  /** The step a (run, key) cell shows, or undefined when that run lacks the key. */
+  cellStep(run: string, key: string): number | undefined {
+    const entry = this.keyEntry(run, key);
+    return entry ? stepToShow(entry.steps, this.selectedStep(key)) : undefined;
+  }
+
+  /** Moves the shared slider (and with it every panel). At the last step it follows new steps. */
+  setSharedStep(step: number): void {
+    this.sharedStep = this.atLatest(step, this.allSteps()) ? null : step;
+    this.panelStep.clear();
+  }
+
+  setPanelStep(key: string, step: number): void {
+    const steps = this.panels().find((p) => p.key === key)?.steps ?? [];
+    this.panelStep.set(key, this.atLatest(step, steps) ? null : step);
+  }
+
+  private atLatest(step: number, steps: readonly number[]): boolean {
+    const last = steps[steps.length - 1];
+    return this.follow && last !== undefined && step >= last;
+  }
+
+  setFollow(on: boolean): void {
+    this.follow = on;
+    if (!on) {
+      // Pin "latest" to the step it is now.
+      const steps = this.allSteps();
+      if (this.sharedStep === null && steps.length) this.sharedStep = steps[steps.length - 1] as number;
+      for (const p of this.panels()) {
+        if (this.panelStep.has(p.key) && this.panelStep.get(p.key) === null && p.steps.length) {
+          this.panelStep.set(p.key, p.steps[p.steps.length - 1] as number);
+        }
+      }
+    }
+  }
+
+  /**
+   * Applies a `dvcstage/changed` notification. Returns whether the run's key list must be
+   * asked again (a new run, a reset, a truncated list or a key not seen before) and the
+   * (key, step) pairs that were written, so that cached items can be dropped.
+   */
+  applyChanged(params: DvcstageChangedNotificationParams): { requery: boolean; written: { key: string; step: number; item?: number }[] } {
+    const keys = this.keysByRun.get(params.run);
+    let requery = !keys || params.new === true || params.reset === true || params.truncated === true;
+    for (const item of params.items) {
+      const entry = keys?.get(item.key);
+      if (!entry) {
+        requery = true;
+        continue;
+      }
+      if (!entry.steps.includes(item.step)) {
+        entry.steps.push(item.step);
+        entry.steps.sort((a, b) => a - b);
+      }
+      if (item.item !== undefined) {
+        const items = entry.items ?? [];
+        if (!items.includes(item.item)) {
+          items.push(item.item);
+          items.sort((a, b) => a - b);
+          entry.items = items;
+        }
+      }
+    }
+    return { requery, written: params.items.map(({ key, step, item }) => (item === undefined ? { key, step } : { key, step, item })) };
+  }
+
+  overlay(key: string): OverlaySettings {
+    let s = this.overlays.get(key);
+    if (!s) {
+      s = newOverlaySettings();
+      this.overlays.set(key, s);
+    }
+    return s;
+  }
+}
+
+/** The columns shown first: the workspace runs (at most four), else the first run. */
+export function defaultColumns(runs: readonly Run[]): string[] {
+  const workspace = runs.filter((r) => r.kind === "workspace").slice(0, 4);
+  if (workspace.length) return workspace.map((r) => r.id);
+  return runs.slice(0, 1).map((r) => r.id);
+}

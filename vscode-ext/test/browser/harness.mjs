@@ -1,0 +1,62 @@
+// Shared set-up of the browser tests and the measurement: a logged workspace, the host with
+// the real language server, and Debian's Chromium through playwright-core.
+import { chromium } from "playwright-core";
+import { makeWorkspace, startHost } from "./host.mjs";
+
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+export async function openPanel({ colorScheme = "dark", viewport = { width: 1000, height: 900 } } = {}) {
+  const { dir, facts } = makeWorkspace();
+  const host = await startHost({ workspace: dir });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  const page = await browser.newPage({ viewport, colorScheme, deviceScaleFactor: 1 });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().includes("favicon")) errors.push(m.text());
+  });
+  await page.goto(host.url);
+  await page.waitForSelector('section.panel[data-key="pred"] .stage[data-step]', { timeout: 30000 });
+  return {
+    dir, facts, host, browser, page, errors,
+    async close() {
+      await browser.close();
+      await host.close();
+    },
+  };
+}
+
+/** Scrolls a key's panel into view (panels load their cells only when on screen). */
+export async function showPanel(page, key) {
+  await page.evaluate((k) => document.querySelector(`section.panel[data-key="${k}"]`)?.scrollIntoView({ block: "start" }), key);
+}
+
+/** RGBA of a canvas pixel at CSS pixel (x, y) of the given stage canvas. */
+export async function pixel(page, selector, x, y) {
+  return page.evaluate(({ selector, x, y }) => {
+    const canvas = document.querySelector(selector);
+    const dpr = canvas.width / canvas.clientWidth;
+    return [...canvas.getContext("2d").getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data];
+  }, { selector, x, y });
+}
+
+/** The screen position (CSS px in the canvas) of image pixel (x, y), from the stage's transform. */
+export async function toScreen(page, key, x, y) {
+  return page.evaluate(({ key, x, y }) => {
+    const over = document.querySelector(`section.panel[data-key="${key}"] .stage-over`);
+    const s = Number(over.dataset.scale);
+    return [Number(over.dataset.ox) + x * s, Number(over.dataset.oy) + y * s];
+  }, { key, x, y });
+}
+
+export async function setRange(page, selector, value) {
+  await page.evaluate(({ selector, value }) => {
+    const input = document.querySelector(selector);
+    input.value = String(value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }, { selector, value });
+}
+
+export async function nextFrame(page) {
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok())));
+}

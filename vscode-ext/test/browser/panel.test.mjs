@@ -1,0 +1,121 @@
+// The media panel in Debian's Chromium, hosted like `dvcstage view` hosts it, against the real
+// language server and a workspace logged with dvcstage.Live (make_workspace.py).
+// Only what is drawn is asserted, never how fast (see measure.mjs for the figures).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { nextFrame, openPanel, pixel, setRange, showPanel, toScreen } from "./harness.mjs";
+
+let ctx;
+before(async () => {
+  ctx = await openPanel();
+});
+after(async () => {
+  await ctx?.close();
+});
+
+const PRED = 'section.panel[data-key="pred"]';
+const BASE = `${PRED} .stage-base`;
+const OVER = `${PRED} .stage-over`;
+const near = (a, b, tol = 3) => a.every((v, i) => Math.abs(v - b[i]) <= tol);
+
+async function showStep(step) {
+  const index = await ctx.page.evaluate(() => window.dvcstagePanel.state.allSteps());
+  await setRange(ctx.page, "input.shared-slider", index.indexOf(step));
+  await ctx.page.waitForSelector(`${PRED} .stage[data-step="${step}"]`);
+  await nextFrame(ctx.page);
+}
+
+test("the shared slider changes the image", async () => {
+  const { page, facts } = ctx;
+  await showPanel(page, "pred");
+  for (const step of [0, 3, 1]) {
+    await showStep(step);
+    const [x, y] = await toScreen(page, "pred", 62, 2); // a corner no box or mask covers
+    assert.ok(near((await pixel(page, BASE, x, y)).slice(0, 3), facts.colours[step]), `step ${step}`);
+  }
+});
+
+test("arrow keys move one step", async () => {
+  const { page } = ctx;
+  await showStep(1);
+  await page.locator("body").press("ArrowRight");
+  await page.waitForSelector(`${PRED} .stage[data-step="2"]`);
+  await page.locator("body").press("ArrowLeft");
+  await page.waitForSelector(`${PRED} .stage[data-step="1"]`);
+});
+
+test("the next and previous steps are loaded ahead", async () => {
+  const { page } = ctx;
+  await showStep(2);
+  await page.waitForFunction(() => [1, 3, 4].every((s) => window.dvcstagePanel.loader.peekImage("workspace:dvclive", "pred", s)));
+});
+
+async function boxColourAt(x, y) {
+  const [sx, sy] = await toScreen(ctx.page, "pred", x, y);
+  return pixel(ctx.page, OVER, sx, sy);
+}
+const catColour = () => ctx.page.evaluate(() => getComputedStyle(document.querySelector('[data-class="cat"] .swatch')).backgroundColor.match(/\d+/g).map(Number));
+
+test("boxes land on the pixels their coordinates say", async () => {
+  await showStep(2);
+  const cat = await catColour();
+  // DVCLive annotation "cat": top 8, left 10, bottom 30, right 40 (pixels).
+  assert.ok(near((await boxColourAt(10, 20)).slice(0, 3), cat), "left edge of the annotation");
+  assert.ok(near((await boxColourAt(40, 9)).slice(0, 3), cat), "right edge");
+  assert.equal((await boxColourAt(25, 20))[3], 0, "inside is clear");
+  assert.equal((await boxColourAt(8.5, 20))[3], 0, "left of the edge is clear");
+  // W&B prediction "cat": minX 0.5 of 64 px = 32, minY 0.25 of 48 = 12 ... maxY 24 (fractions).
+  assert.ok(near((await boxColourAt(32, 20)).slice(0, 3), cat), "fractional box");
+  // W&B ground truth, pixel domain: middle (16, 12), 20 x 10 -> x 6..26, y 7..17.
+  const gt = await boxColourAt(6, 15);
+  assert.equal(gt[3], 255, "pixel-domain box");
+  assert.equal((await boxColourAt(4.5, 15))[3], 0);
+});
+
+test("class toggles, group toggles and the score threshold change what is drawn", async () => {
+  const { page } = ctx;
+  await showStep(2);
+  const dogEdge = [30, 38]; // dog: left 30, rows 20..40, score 0.3
+  assert.equal((await boxColourAt(...dogEdge))[3], 255);
+  await setRange(page, `${PRED} .threshold input`, 0.5);
+  await nextFrame(page);
+  assert.equal((await boxColourAt(...dogEdge))[3], 0, "below the threshold");
+  assert.equal((await boxColourAt(10, 20))[3], 255, "cat (0.9) stays");
+  await setRange(page, `${PRED} .threshold input`, 0);
+  await page.locator(`${PRED} [data-class="cat"] input`).uncheck();
+  await nextFrame(page);
+  assert.equal((await boxColourAt(10, 20))[3], 0, "cat hidden");
+  assert.equal((await boxColourAt(...dogEdge))[3], 255, "dog shown");
+  await page.locator(`${PRED} [data-class="cat"] input`).check();
+  await page.locator(`${PRED} .groups label:has-text("ground_truth") input`).uncheck();
+  await nextFrame(page);
+  assert.equal((await boxColourAt(6, 15))[3], 0, "ground truth hidden");
+  await page.locator(`${PRED} .groups label:has-text("ground_truth") input`).check();
+});
+
+test("mask opacity changes the pixels", async () => {
+  const { page, facts } = ctx;
+  await showStep(2);
+  const [x, y] = await toScreen(page, "pred", 12, 40); // mask "cat": rows 30..43, columns 4..19
+  const image = facts.colours[2];
+  const at = async (opacity) => {
+    await setRange(page, `${PRED} .mask-opacity input`, opacity);
+    await nextFrame(page);
+    return (await pixel(page, BASE, x, y)).slice(0, 3);
+  };
+  const none = await at(0);
+  const half = await at(0.5);
+  const full = await at(1);
+  assert.ok(near(none, image), `opacity 0 shows the image: ${none}`);
+  assert.ok(near(full, await catColour()), `opacity 1 shows the class colour: ${full}`);
+  assert.ok(near(half, image.map((v, i) => (v + full[i]) / 2), 4), `opacity 0.5 blends: ${half}`);
+  await page.locator(`${PRED} .row.mask label.chip input`).uncheck();
+  await nextFrame(page);
+  const hidden = (await pixel(page, BASE, x, y)).slice(0, 3);
+  assert.ok(near(hidden, image), "a hidden mask class is not drawn");
+  await page.locator(`${PRED} .row.mask label.chip input`).check();
+});
+
+test("the page loaded nothing it was not allowed to and threw nothing", () => {
+  assert.deepEqual(ctx.errors, []);
+});
