@@ -40,7 +40,9 @@ export class ServerHost implements vscode.Disposable {
   readonly send = async (method: string, params: unknown): Promise<unknown> => {
     const client = await this.ensureStarted();
     if (!client) throw { code: ErrorCode.ServerNotRunning, message: this.lastError };
-    return client.sendRequest(method, params);
+    // vscode-jsonrpc would send a lone `null` as positional params (`[null]`), and pygls cannot
+    // read a request without params: send `{}`, which every dvcstage/* params schema accepts for "none".
+    return client.sendRequest(method, params === null || params === undefined ? {} : params);
   };
 
   async dispose(): Promise<void> {
