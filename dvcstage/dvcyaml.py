@@ -27,6 +27,7 @@ from dvclive.plots.metric import Metric
 from dvclive.utils import rel_path
 
 from .atomic import TEMP_MARK, write_text_atomic
+from .histogram_views import heatmap_path, last_path
 from .plot_templates import histogram_plot_entries
 
 PLACEHOLDER = ".dvcstage-images"
@@ -66,7 +67,14 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
     if live._histogram_series:
         prefix = rel_path(live.dir, dvcyaml_dir)
         for key, series in sorted(live._histogram_series.items()):
-            plots.extend(histogram_plot_entries(f"{prefix}/{series}", key))
+            plots.extend(
+                histogram_plot_entries(
+                    f"{prefix}/{series}",
+                    key,
+                    heatmap=f"{prefix}/{heatmap_path(series)}",
+                    last=f"{prefix}/{last_path(series)}",
+                )
+            )
     if plots:
         content["plots"] = plots
     if live._artifacts:

@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,9 +30,10 @@ from .errors import (
     InvalidMediaValueError,
     MediaWriteError,
 )
+from .histogram_views import VIEWS_FOLDER, HistogramViews
 from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
 from .media.audio import check_clip_budget, count_clips
-from .media.base import MEDIA_FOLDER, Media, MediaSlot
+from .media.base import MEDIA_FOLDER, EncodedItem, Media, MediaSlot
 from .media.boxes import check_annotations
 from .media.image import Image, encode_image
 from .names import check_image_name, check_relative_name, key_and_step_of
@@ -65,6 +66,13 @@ def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
             live._writer.close()
         except MediaWriteError as exc:  # at exit there is no caller left to raise to
             logger.error("dvcstage: %s", exc)
+
+
+def _encode_with_views(encode: Callable[[], EncodedItem], views: HistogramViews) -> EncodedItem:
+    """Encode a histogram and update its ``dvc plots`` views (on the series' writer thread)."""
+    item = encode()
+    views.add(item.step, item.files[0].data)
+    return item
 
 
 class Live(DvcLive):
@@ -111,6 +119,7 @@ class Live(DvcLive):
         self._media_stems: dict[str, str] = {}
         self._media_kinds: set[str] = set()
         self._histogram_series: dict[str, str] = {}  # key (with list item) -> run-relative TSV
+        self._histogram_views: dict[str, HistogramViews] = {}  # run-relative TSV -> its views
         self._audio_clips: tuple[int, int] = (0, 0)  # (step, audio clips logged at it)
         self._dvcyaml_written: tuple[Any, Any] | None = None
         self._dvcyaml_written_at = 0.0
@@ -165,6 +174,7 @@ class Live(DvcLive):
         Path(self.index_file).unlink(missing_ok=True)
         shutil.rmtree(self.media_dir, ignore_errors=True)
         shutil.rmtree(self.histograms_dir, ignore_errors=True)
+        shutil.rmtree(Path(self.dir) / VIEWS_FOLDER, ignore_errors=True)
         self._remove_stale_merges()
 
     def _remove_stale_merges(self) -> None:
@@ -509,7 +519,13 @@ class Live(DvcLive):
         slot = MediaSlot.for_key(media.kind, key, self.step, item)
         media = media.snapshot()
         target = media.shard(slot)
-        self._ensure_writer().submit(target, partial(media.encode, slot), media.held_bytes)
+        encode = partial(media.encode, slot)
+        if media.kind == "histogram":
+            views = self._histogram_views.get(target)
+            if views is None:
+                views = self._histogram_views[target] = HistogramViews(self.dir, target)
+            encode = partial(_encode_with_views, encode, views)
+        self._ensure_writer().submit(target, encode, media.held_bytes)
         self._media_kinds.add(media.kind)
         if media.kind == "histogram":
             self._histogram_series[key if item is None else f"{key}/{item}"] = target

@@ -101,12 +101,18 @@ def stale_templates(dvc_dir: str | os.PathLike[str]) -> list[str]:
     return stale
 
 
-def histogram_plot_entries(series: str, key: str) -> list[dict[str, Any]]:
+def histogram_plot_entries(
+    series: str, key: str, *, heatmap: str | None = None, last: str | None = None
+) -> list[dict[str, Any]]:
     """The two ``dvc.yaml`` plot entries of one histogram series: heatmap and overlay.
 
     Args:
-        series: the TSV, relative to the ``dvc.yaml`` (``dvclive/plots/histograms/w.tsv``).
-        key: the logged key (``w``), used in the plot ids and titles.
+        series: the TSV, relative to the ``dvc.yaml`` (``dvclive/plots/histograms/w.tsv``);
+            the entries' ids are ``<series>#heatmap`` and ``<series>#last``.
+        key: the logged key (``w``), used in the titles.
+        heatmap: the file the heatmap reads (the series' thinned view, see
+            :mod:`dvcstage.histogram_views`); the series itself if not given.
+        last: the file the overlay reads (the last step's rows); the series if not given.
 
     >>> [next(iter(e)) for e in histogram_plot_entries("d/plots/histograms/w.tsv", "w")]
     ['d/plots/histograms/w.tsv#heatmap', 'd/plots/histograms/w.tsv#last']
@@ -116,7 +122,7 @@ def histogram_plot_entries(series: str, key: str) -> list[dict[str, Any]]:
             f"{series}#heatmap": {
                 "template": HEATMAP,
                 "x": "step",
-                "y": {series: "count"},
+                "y": {heatmap or series: "count"},
                 "title": f"{key}: histogram over steps",
             }
         },
@@ -124,7 +130,7 @@ def histogram_plot_entries(series: str, key: str) -> list[dict[str, Any]]:
             f"{series}#last": {
                 "template": OVERLAY,
                 "x": "low",
-                "y": {series: "count"},
+                "y": {last or series: "count"},
                 "title": f"{key}: last step",
             }
         },
