@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,9 +28,10 @@ import pytest
 import pytest_lsp
 from conftest import BIN, make_repo, run
 from dvcstage_lsp.revisions import IndexCache, RevisionSpec, discover, workspace_repos
+from lsprotocol import types
 from PIL import Image
 from pytest_lsp import ClientServerConfig, LanguageClient
-from test_lsp_server import Notes, child_env, init_params, make_client, request
+from test_lsp_server import Notes, _diagnose, _span, child_env, init_params, make_client, request
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.asyncio(loop_scope="module")]
 
@@ -282,6 +284,43 @@ async def test_select_revisions_by_name(repo: Path) -> None:
         repos, RevisionSpec.parse("experiments", 1), repo / "c", IndexCache(), False
     )
     assert [r.label for r in only_exps.values()] == ["exp-b: dvclive"]  # the newest
+
+
+async def test_dvc_yaml_diagnostics(client: LanguageClient, repo: Path) -> None:
+    path = repo / "dvc.yaml"
+    good = path.read_text()
+    assert await _diagnose(client, path, good) == []
+    image = '"dvclive/plots/images/pred/1.png"'
+    series = re.search(r"^ +(dvclive/plots/[^\n]*weights\.tsv): count$", good, re.MULTILINE)
+    assert series is not None and image in good
+    bad = (
+        good.replace(image, image.replace("1.png", "9.png"))
+        .replace(series.group(1), "dvclive/plots/gone.tsv", 1)
+        .replace("template: dvcstage-histogram-heatmap", "template: dvcstage-nope", 1)
+        .replace("    x: step\n", "    x: step\n    colour: red\n", 1)
+        .replace("plots:\n", "plots:\n- dvclive/nothing/here.png\n- [1, 2]\n", 1)
+    )
+    found = await _diagnose(client, path, bad)
+    warning, error = types.DiagnosticSeverity.Warning, types.DiagnosticSeverity.Error
+    assert sorted(
+        (d.range.start.line, d.range.start.character, d.code, d.severity) for d in found
+    ) == sorted(
+        (r.start.line, r.start.character, code, severity)
+        for r, code, severity in [
+            (_span(bad, "dvclive/nothing/here.png"), "missing-file", warning),
+            (_span(bad, "[1, 2]"), "schema", error),
+            (_span(bad, "colour"), "schema", error),
+            (_span(bad, "dvcstage-nope"), "missing-template", warning),
+            (_span(bad, "dvclive/plots/gone.tsv"), "missing-file", warning),
+            (_span(bad, image.replace("1.png", "9.png")), "missing-file", warning),
+        ]
+    )
+    assert all(d.range.end.line == d.range.start.line for d in found)
+    by_code = {d.code: d for d in found}
+    assert by_code["missing-template"].range == _span(bad, "dvcstage-nope")
+    assert "dvcstage templates install" in by_code["missing-template"].message
+    broken = await _diagnose(client, path, "plots:\n- a: [\n")
+    assert [(d.code, d.range.start.line) for d in broken] == [("yaml", 2)]
 
 
 async def test_a_removed_experiment_is_announced(client: LanguageClient, repo: Path) -> None:

@@ -12,6 +12,7 @@ huge or hostile input becomes problems.
   mask it names must exist.
 - A media sidecar (``media/<kind>/**/<step>.json``): ``<kind>.schema.json``, and each file
   it lists must exist.
+- A ``dvc.yaml``: its top-level ``plots`` (see :mod:`dvcstage_lsp.dvcyaml`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Problem:
 class DocumentKind:
     """What a file is to the server: an index or a sidecar, its run and its schema."""
 
-    role: str  # "index" | "sidecar"
+    role: str  # "index" | "sidecar" | "dvcyaml"
     run_dir: Path
     schema: str
 
@@ -70,6 +71,8 @@ def classify(path: Path) -> DocumentKind | None:
     """What ``path`` is (an index, a sidecar with its schema), or ``None`` if not ours."""
     if path.name == INDEX_FILE:
         return DocumentKind("index", path.parent, INDEX_LINE)
+    if path.name == "dvc.yaml":
+        return DocumentKind("dvcyaml", path.parent, "")
     if path.suffix != ".json" or path.name.endswith(".pts.json"):
         return None
     parts = path.parts
@@ -374,6 +377,13 @@ def document_problems(path: Path, text: str, roots: Sequence[Path] = ()) -> list
     try:
         if kind.role == "index":
             return clamp(index_problems(text, kind.run_dir, roots), len(text))
+        if kind.role == "dvcyaml":
+            too_large = _too_large(text)
+            if too_large is not None:
+                return too_large
+            from .dvcyaml import dvcyaml_problems  # PyYAML only for dvc.yaml files
+
+            return clamp(dvcyaml_problems(text, path, roots), len(text))
         return clamp(sidecar_problems(text, path, kind.schema, roots), len(text))
     except Exception as exc:  # the server must never crash on a file's content
         message = f"internal error while checking this file: {type(exc).__name__}: {exc}"
