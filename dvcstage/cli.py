@@ -60,6 +60,26 @@ def _templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _view(args: argparse.Namespace) -> int:
+    from .view.serve import ViewOptions, run
+
+    return run(
+        ViewOptions(
+            folder=Path(args.path),
+            host=args.host,
+            port=args.port,
+            open_browser=not args.no_browser,
+            cache_dir=args.cache_dir,
+        )
+    )
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dvcstage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +107,31 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", metavar="DIR", nargs="?", default="demo-workspace")
     demo.add_argument("--steps", type=int, default=10)
     demo.set_defaults(run=_demo)
+    view = commands.add_parser(
+        "view",
+        help="show the media panel in a browser (a local server; the URL carries a token)",
+        description="Serve the media panel of the runs under PATH on this machine. Prints a "
+        "URL with a random token; every request needs it.",
+    )
+    view.add_argument("path", metavar="PATH", nargs="?", default=".", help="workspace folder")
+    view.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; anything else is reachable from "
+        "other machines, still only with the token)",
+    )
+    view.add_argument(
+        "--port", type=_port, default=0, help="port to listen on (default 0: a free one)"
+    )
+    view.add_argument(
+        "--no-browser", action="store_true", help="print the URL, do not open a browser"
+    )
+    view.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="the language server's cache of files of other revisions (default: its own)",
+    )
+    view.set_defaults(run=_view)
     return parser
 
 

@@ -1,0 +1,163 @@
+"""``dvcstage view``'s rules without a server: which request paths name which files, how
+``file://`` URIs become ``/files/...`` URLs, and who passes the token and Host checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dvcstage.view.auth import Access, is_loopback
+from dvcstage.view.files import FileRefusedError, FileRoots, rewrite_file_uris
+from dvcstage.view.page import file_csp, page_csp, panel_page
+
+
+@pytest.fixture
+def roots(tmp_path: Path) -> FileRoots:
+    ws = tmp_path / "ws"
+    (ws / "run" / "plots").mkdir(parents=True)
+    (ws / "run" / "plots" / "a b.png").write_bytes(b"png")
+    (ws / "ünï.txt").write_text("u")
+    (tmp_path / "secret").write_text("s")
+    (ws / "out").symlink_to(tmp_path / "secret")
+    (ws / "loop").symlink_to(ws / "loop")
+    (tmp_path / "cache").mkdir()
+    return FileRoots({"w0": ws, "cache": tmp_path / "cache"})
+
+
+def test_plain_paths_resolve(roots: FileRoots, tmp_path: Path) -> None:
+    assert roots.resolve("w0", "run/plots/a%20b.png") == tmp_path / "ws/run/plots/a b.png"
+    assert roots.resolve("w0", quote("ünï.txt")) == tmp_path / "ws/ünï.txt"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("../secret", 403),
+        ("run/../../secret", 403),
+        ("%2e%2e/secret", 403),
+        ("..%2fsecret", 403),
+        ("run%2Fplots%2Fa%20b.png", 403),
+        ("run%5cplots", 403),
+        ("run\\plots", 403),
+        ("run/%00", 403),
+        ("/etc/passwd", 403),
+        ("run//plots", 403),
+        ("./run", 403),
+        ("~/x", 403),
+        ("%ff", 403),
+        ("out", 403),
+        ("loop", 404),
+        ("run", 404),
+        ("missing.png", 404),
+        ("", 404),
+    ],
+)
+def test_refused_paths(roots: FileRoots, raw: str, status: int) -> None:
+    with pytest.raises(FileRefusedError) as refused:
+        roots.resolve("w0", raw)
+    assert refused.value.status == status
+
+
+def test_unknown_root(roots: FileRoots) -> None:
+    with pytest.raises(FileRefusedError) as refused:
+        roots.resolve("w1", "run")
+    assert refused.value.status == 404
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "..",
+                ".",
+                "%2e",
+                "%2f",
+                "%5c",
+                "/",
+                "run",
+                "plots",
+                "out",
+                "a%20b.png",
+                "%252e",
+                "secret",
+                "ws",
+                "%00",
+                "~",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_whatever_is_resolved_lies_inside(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[str]
+) -> None:
+    base = tmp_path_factory.getbasetemp() / "prop"
+    if not base.exists():
+        (base / "ws" / "run" / "plots").mkdir(parents=True)
+        (base / "ws" / "run" / "plots" / "a b.png").write_bytes(b"png")
+        (base / "secret").write_text("s")
+        (base / "ws" / "out").symlink_to(base / "secret")
+    roots = FileRoots({"w0": base / "ws"})
+    try:
+        path = roots.resolve("w0", "".join(parts))
+    except FileRefusedError:
+        return
+    assert path.resolve().is_relative_to((base / "ws").resolve())
+
+
+def test_uris_become_urls_of_their_root(roots: FileRoots, tmp_path: Path) -> None:
+    ws = (tmp_path / "ws").as_uri()
+    assert roots.url_for(f"{ws}/run/plots/a%20b.png") == "/files/w0/run/plots/a%20b.png"
+    assert (
+        roots.url_for((tmp_path / "cache" / "abc" / "x.png").as_uri()) == "/files/cache/abc/x.png"
+    )
+    assert roots.url_for((tmp_path / "secret").as_uri()) is None
+    assert roots.url_for(f"{ws}/../secret") is None
+    assert roots.url_for(ws) is None
+    assert roots.url_for("file://other-host/x") is None
+    assert roots.url_for("https://example.com/x") is None
+    value = {
+        "files": [{"uri": f"{ws}/a.png", "path": "a.png"}],
+        "uri": "file:///elsewhere",
+        "other": {"uri": 3, "deep": [{"uri": f"{ws}/b"}]},
+        "folder": ws,
+    }
+    assert rewrite_file_uris(value, roots) == {
+        "files": [{"uri": "/files/w0/a.png", "path": "a.png"}],
+        "uri": "file:///elsewhere",
+        "other": {"uri": 3, "deep": [{"uri": "/files/w0/b"}]},
+        "folder": ws,
+    }
+
+
+def test_access_rules() -> None:
+    access = Access(token="t0k", port=8123)
+    assert access.token_ok("t0k") and not access.token_ok("t0K") and not access.token_ok(None)
+    assert access.host_ok("127.0.0.1:8123") and access.host_ok("LOCALHOST:8123")
+    assert access.host_ok("[::1]:8123")
+    assert not access.host_ok("127.0.0.1:8124") and not access.host_ok("evil:8123")
+    assert not access.host_ok(None)
+    assert access.origin_ok(None, "127.0.0.1:8123")
+    assert access.origin_ok("http://127.0.0.1:8123", "127.0.0.1:8123")
+    assert not access.origin_ok("http://localhost:8123", "127.0.0.1:8123")
+    assert not access.origin_ok("null", "127.0.0.1:8123")
+    assert access.url() == "http://127.0.0.1:8123/?token=t0k"
+    lan = Access(token="t", bind_host="192.168.1.5", port=80)
+    assert lan.host_ok("192.168.1.5:80") and not lan.host_ok("localhost:80")
+    anywhere = Access(token="t", bind_host="0.0.0.0", port=80)
+    assert anywhere.host_ok("whatever:80") and anywhere.url() == "http://127.0.0.1:80/?token=t"
+    assert is_loopback("::1") and is_loopback("127.0.0.2") and not is_loopback("0.0.0.0")
+
+
+def test_policies() -> None:
+    page = panel_page('127.0.0.1:1"><script>')
+    assert "<script>" not in page.split("<script src", 1)[0]
+    assert "frame-ancestors" not in page  # not allowed in <meta>
+    assert "frame-ancestors 'none'" in page_csp("h:1")
+    assert file_csp("x.HTML").startswith("sandbox allow-scripts;")
+    assert file_csp("x.svg").startswith("sandbox;") and "script" not in file_csp("x.svg")
