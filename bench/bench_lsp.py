@@ -20,6 +20,9 @@ The real server (``python -m dvcstage_lsp``) is driven over stdio by pygls' clie
   and with a client that registers the file watcher (the benchmark sends
   ``workspace/didChangeWatchedFiles`` right after each append, as an editor's watcher
   would: the watcher's own delay is not included);
+* **revisions** (with ``--commit-run``, the run committed at HEAD as well): spawn ->
+  ``dvcstage/changed`` announcing the commit's run, listed in the background with git
+  (``git ls-tree``, ``git cat-file``) and parsed; the workspace's answers must not wait for it;
 * **DVC**: ``dvc plots diff --json`` (what the VS Code DVC extension calls) on the same
   repository, with a timeout (``--dvc-timeout``).
 
@@ -267,6 +270,7 @@ class Workspace:
     steps: int
     lines: int
     sample: list[tuple[str, int]] = field(default_factory=list)
+    committed: bool = False
 
 
 def make_workspace(base: Path, steps: int, sample: int, with_dvc: bool) -> Workspace:
@@ -295,6 +299,14 @@ def make_workspace(base: Path, steps: int, sample: int, with_dvc: bool) -> Works
         link_images(run, steps, png)
     write_dvcyaml(repo, steps)
     return Workspace(repo, run, steps, steps * KEYS, chosen)
+
+
+def commit_run(ws: Workspace) -> None:
+    """Commit the run's index and series at HEAD (the images stay out of git)."""
+    paths = [str(ws.run / "media.jsonl"), str(ws.run / "plots" / "metrics")]
+    subprocess.run(["git", "add", "-f", *paths], cwd=ws.repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "run"], cwd=ws.repo, check=True)
+    ws.committed = True
 
 
 # -- the LSP client ---------------------------------------------------------------------------
@@ -337,7 +349,13 @@ class Client:
         from lsprotocol import types
 
         await self.client.start_io(
-            sys.executable, "-m", "dvcstage_lsp", env=server_env(repo), cwd=str(repo)
+            sys.executable,
+            "-m",
+            "dvcstage_lsp",
+            "--cache-dir",
+            str(repo.parent / "lsp-cache"),
+            env=server_env(repo),
+            cwd=str(repo),
         )
         watched = types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=dynamic_watch)
         await self.client.initialize_async(
@@ -406,8 +424,14 @@ async def cold_start(ws: Workspace) -> dict[str, Any]:
     answered_runs = time.perf_counter()
     media = await client.request("dvcstage/media", {"run": RUN_ID})
     done = time.perf_counter()
+    revisions: dict[str, float] = {}
+    while ws.committed:
+        at, params = await asyncio.wait_for(client.changed.get(), 60)
+        if params.get("kind") == "commit" and params.get("new"):
+            revisions["revisions_s"] = at - spawned
+            break
     await client.stop()
-    (run,) = runs["runs"]
+    (run,) = [r for r in runs["runs"] if r["kind"] == "workspace"]
     steps = sum(len(k["steps"]) for k in media["keys"])
     if run["items"] != ws.lines or steps != ws.lines:
         raise RuntimeError(f"the server saw {run['items']} items, {steps} steps")
@@ -416,7 +440,7 @@ async def cold_start(ws: Workspace) -> dict[str, Any]:
         "runs_s": answered_runs - spawned,
         "total_s": done - spawned,
         "load_s": done - initialized,
-    }
+    } | revisions
 
 
 async def items(ws: Workspace) -> dict[str, Any]:
@@ -591,12 +615,17 @@ def main() -> None:
     parser.add_argument("--dvc-timeout", type=float, default=600.0, help="seconds")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repository")
+    parser.add_argument(
+        "--commit-run", action="store_true", help="commit the run too: time the revision listing"
+    )
     args = parser.parse_args()
 
     with temporary(args.keep) as base:
         print(f"synthesising {args.steps:,} steps x {KEYS} keys ...", file=sys.stderr)
         started = time.perf_counter()
         ws = make_workspace(base, args.steps, args.items, with_dvc=not args.no_dvc)
+        if args.commit_run:
+            commit_run(ws)
         print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr)
         results: dict[str, Any] = {
             "workspace": {
