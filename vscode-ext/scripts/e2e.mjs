@@ -1,5 +1,6 @@
 // The Chromium side of scripts/e2e.sh: opens code-server, the DVC Media view, and checks the
-// panel through the extension host. Env: E2E_MODE, E2E_PORT, E2E_WORKSPACE, E2E_SHOT.
+// panel through the extension host. Env: E2E_MODE, E2E_PORT, E2E_WORKSPACE, E2E_SHOT and
+// E2E_PYTHON_WITHOUT_DVCSTAGE (optional: checks the missing-dvcstage message).
 //
 // E2E_MODE=panel (the real panel): press End on the shared slider `input#shared-step` and require
 // that the image stage (`.stage[data-step]`) shows the last step, that its image canvas
@@ -52,9 +53,11 @@ try {
   else await actAsPanel(frame);
 
   await chooseRunsFromPalette(frame);
+  await openMediaFromCodeLens(frame);
   await widenSideBar();
   await page.screenshot({ path: shot });
   log(`screenshot ${shot}`);
+  await missingDvcstageMessage();
   const cspViolations = consoleErrors.filter((e) => /Content Security Policy/i.test(e) && !/vscode-cdn|workbench/i.test(e));
   check(cspViolations.length === 0, `no CSP violations in the panel: ${cspViolations.join(" | ")}`);
 } catch (err) {
@@ -213,4 +216,70 @@ async function widenSideBar() {
   await page.mouse.move(x + 360, y, { steps: 8 });
   await page.mouse.up();
   await page.waitForTimeout(800); // the panel lays out and redraws at the new width
+}
+
+/** The code lens above `live.log_image(...)` in train.py opens the panel on that key. */
+async function openMediaFromCodeLens(frame) {
+  await page.locator(".statusbar").click({ position: { x: 5, y: 5 } }); // keys to the workbench, not the webview
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill("train.py");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "train.py" }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press("Enter");
+  const lens = page.locator(".contentWidgets .codelens-decoration a", { hasText: "dvcstage: pred" }).first();
+  await lens.waitFor({ timeout: 60_000 });
+  check(/dvcstage: pred — 4 steps/.test(await lens.innerText()), `the code lens reads "${await lens.innerText()}"`);
+  if (!realPanel) await frame.evaluate(() => window.__commands.splice(0));
+  await lens.click();
+  if (!realPanel) {
+    let commands = [];
+    for (let i = 0; i < 50 && commands.length === 0; i++) {
+      commands = await frame.evaluate(() => window.__commands);
+      if (commands.length === 0) await frame.waitForTimeout(100);
+    }
+    check(
+      JSON.stringify(commands[0]) === JSON.stringify({ kind: "command", command: "openMedia", args: { run: RUN, key: "pred" } }),
+      `the code lens sent openMedia to the panel (${JSON.stringify(commands)})`,
+    );
+  } else {
+    await page.locator(`iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]`).waitFor({ timeout: 10_000 });
+    log("clicked the code lens; the panel is shown");
+  }
+}
+
+/** With a Python that lacks dvcstage (set in the Settings editor), the user is told how to install it. */
+async function missingDvcstageMessage() {
+  const python = process.env.E2E_PYTHON_WITHOUT_DVCSTAGE;
+  if (!python) {
+    log("skipped the missing-dvcstage message (no Python without dvcstage given)");
+    return;
+  }
+  await runCommand("Preferences: Open User Settings", "Preferences: Open User Settings");
+  const search = page.locator(".settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header textarea").first();
+  await search.waitFor({ timeout: 30_000 });
+  await search.fill("dvcstage.pythonPath");
+  // code-server is a remote: a machine-overridable setting is edited under the Remote tab.
+  await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).first().click();
+  // The item whose description names the server (the list shows other settings until the search applies).
+  const field = page.locator(".settings-editor .setting-item-contents", { hasText: "dvcstage_lsp" }).locator("input.input").first();
+  await field.waitFor({ timeout: 30_000 });
+  await field.fill(python);
+  await field.press("Tab");
+  const toast = page.locator(".notification-toast", { hasText: "dvcstage is not installed" });
+  await toast.waitFor({ timeout: 60_000 });
+  const text = await toast.innerText();
+  check(text.includes(`${python} -m pip install dvcstage`), `the message names the install command: ${text.replace(/\s+/g, " ")}`);
+  check((await toast.locator(".monaco-button", { hasText: "Open Settings" }).count()) === 1, "the message has an Open Settings button");
+  await page.screenshot({ path: shot.replace(/\.png$/, "-missing-dvcstage.png") });
+}
+
+async function runCommand(typed, label) {
+  await page.locator(".statusbar").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${typed}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: label }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press("Enter");
 }

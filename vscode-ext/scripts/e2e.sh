@@ -110,6 +110,12 @@ done
 curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "e2e: code-server did not answer on :$PORT" >&2; exit 1; }
 say "code-server on 127.0.0.1:$PORT (pid $CS_PID)"
 
+# A Python without dvcstage, for the "how to install it" message (skipped when there is none).
+NO_DVCSTAGE=
+for candidate in /usr/bin/python3 /usr/local/bin/python3; do
+  if [[ -x $candidate ]] && ! "$candidate" -c 'import dvcstage_lsp' 2>/dev/null; then NO_DVCSTAGE=$candidate; break; fi
+done
+E2E_PYTHON_WITHOUT_DVCSTAGE=$NO_DVCSTAGE \
 E2E_MODE=$MODE E2E_PORT=$PORT E2E_WORKSPACE=$E2E/workspace E2E_SHOT=$E2E/shot.png \
   timeout "${E2E_TIMEOUT:-240}" node "$EXT/scripts/e2e.mjs"
 say "passed ($MODE mode); screenshot $E2E/shot.png"
