@@ -333,3 +333,28 @@ async def test_a_removed_experiment_is_announced(client: LanguageClient, repo: P
     )
     assert "experiment:exp-a:dvclive" not in await runs_by_id(client)
     shutil.rmtree(cache_dir(repo), ignore_errors=True)
+
+
+async def test_initialization_options_and_the_default_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dvcstage_lsp.materialise import default_cache_dir
+    from dvcstage_lsp.options import OptionError, ServerOptions
+
+    options = ServerOptions().with_client_options(
+        {"cacheDir": str(tmp_path), "revisions": ["HEAD", "tags"], "maxRevisions": 3, "x": 1}
+    )
+    assert options.cache_dir == tmp_path
+    assert options.revisions == RevisionSpec(("HEAD", "tags"), 3)
+    for bad, text in [
+        ({"cacheDir": 3}, "cacheDir: expected a folder path, got 3"),
+        ({"maxRevisions": -1}, "maxRevisions: must be >= 0"),
+        ({"revisions": "HEAD,--all"}, "revisions: '--all' is not HEAD"),
+        ({"revisionInterval": "soon"}, "revisionInterval: expected seconds"),
+    ]:
+        with pytest.raises(OptionError, match=re.escape(text)):
+            ServerOptions().with_client_options(bad)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    first = default_cache_dir([tmp_path / "a"])
+    assert first.parent == tmp_path / "xdg" / "dvcstage-lsp" and len(first.name) == 16
+    assert default_cache_dir([tmp_path / "b"]) != first
