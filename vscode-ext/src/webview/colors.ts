@@ -32,3 +32,12 @@ export function rgbOf(hex: string): [number, number, number] {
 export function className(labels: Record<string, string | undefined> | undefined, classId: number): string {
   return labels?.[String(classId)] ?? `class ${classId}`;
 }
+
+/** Black or white, whichever reads better on `hex` (relative luminance). */
+export function textColorOn(hex: string): string {
+  const [r, g, b] = rgbOf(hex).map((v) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.35 ? "#000" : "#fff";
+}

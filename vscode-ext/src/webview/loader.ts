@@ -148,6 +148,13 @@ export function fileUrl(item: ItemResult, role: string): string | undefined {
   return item.files.find((f) => f.role === role && f.exists)?.uri ?? item.files.find((f) => f.role === role)?.uri;
 }
 
+/** The URL of the item's own sidecar (a table's items also list their media cells' sidecars). */
+export function sidecarUrl(item: ItemResult): string | undefined {
+  const sidecars = item.files.filter((f) => f.role === "sidecar");
+  const schema = item.kind === "image" ? "image-sidecar" : item.kind;
+  return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
+}
+
 export class MediaLoader {
   private readonly items = new LruCache<ItemResult>(512);
   private readonly images = new LruCache<ImageBundle>(160);

@@ -2,7 +2,7 @@
 // with their opacity) and `over` (boxes and labels). Both are drawn in screen space from the
 // view (zoom and pan shared by a panel's columns), so lines stay thin at any zoom.
 import { boxAt, boxLabel, isBoxVisible } from "./boxes";
-import { classColor, className } from "./colors";
+import { classColor, className, textColorOn } from "./colors";
 import type { ImageBundle, LoadedMask } from "./loader";
 import { colorizeMask, isBackground } from "./masks";
 import { maskOpacity, type OverlaySettings } from "./state";
@@ -202,7 +202,7 @@ export class ImageStage {
       const ty = y >= 15 ? y - 15 : y;
       ctx.fillStyle = color;
       ctx.fillRect(x - 1, ty, tw, 15);
-      ctx.fillStyle = "#fff";
+      ctx.fillStyle = textColorOn(color);
       ctx.fillText(text, x + 2, ty + 2);
     }
   }

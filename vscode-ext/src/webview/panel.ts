@@ -57,11 +57,18 @@ export class Panel {
     );
     this.body = el("div", { class: "cells" });
     this.el = el("section", { class: "panel", "data-key": info.key, "data-kind": info.kind }, header);
-    if (info.kind === "image") {
+    if (info.kind === "image" || info.kind === "table") {
       this.controls = new OverlayControls(settings, this.view, () => this.redraw());
       this.el.append(this.controls.el);
     }
     this.el.append(this.body);
+    // A view picked a step (a histogram's heatmap column): move this panel there.
+    this.el.addEventListener("dvcstage-pick-step", (event) => {
+      const step = (event as CustomEvent<{ step: number }>).detail.step;
+      deps.state.setPanelStep(this.info.key, step);
+      this.update();
+      deps.moved();
+    });
   }
 
   get key(): string {

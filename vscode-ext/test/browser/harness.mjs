@@ -15,6 +15,11 @@ export async function openPanel({ colorScheme = "dark", viewport = { width: 1000
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().includes("favicon")) errors.push(m.text());
   });
+  // Messages from logged HTML's sandboxed frames (the HTML test's probe), from the start.
+  await page.addInitScript(() => {
+    window.__probe = [];
+    addEventListener("message", (e) => e.data?.dvcstageProbe && window.__probe.push(e.data.dvcstageProbe));
+  });
   await page.goto(host.url);
   await page.waitForSelector('section.panel[data-key="pred"] .stage[data-step]', { timeout: 30000 });
   return {

@@ -3,7 +3,7 @@
 // the bundle and the workspace's files, and bridges one WebSocket per page to the server,
 // rewriting file:// URIs to /files/<root>/<path>. No dependencies beyond vscode-jsonrpc.
 import { spawn, execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -27,6 +27,12 @@ export function makeWorkspace(dir = mkdtempSync(join(tmpdir(), "dvcstage-panel-"
   return { dir, facts: JSON.parse(out.trim().split("\n").pop()) };
 }
 
+/** Logs `count` more steps of "pred" into a workspace made by makeWorkspace; returns the steps. */
+export function logMore(dir, count) {
+  const out = execFileSync(python(), [join(here, "make_workspace.py"), dir, "--more", String(count)], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()).steps;
+}
+
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json",
   ".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif", ".wav": "audio/wav", ".mp4": "video/mp4",
@@ -34,9 +40,10 @@ const TYPES = {
 };
 
 function page(host) {
+  const nonce = randomBytes(18).toString("base64").replace(/[^A-Za-z0-9]/g, "");
   const csp = [
-    "default-src 'none'", "img-src 'self' data: blob:", "media-src 'self' blob:", "script-src 'self'",
-    "style-src 'self'", "font-src 'self'", `connect-src 'self' ws://${host}`, "frame-src 'self' blob:", "worker-src blob:",
+    "default-src 'none'", "img-src 'self' data: blob:", "media-src 'self' blob:", `script-src 'nonce-${nonce}'`,
+    `style-src 'self' 'nonce-${nonce}'`, "font-src 'self'", `connect-src 'self' ws://${host}`, "frame-src 'self' blob:", "worker-src blob:",
   ].join("; ");
   return `<!doctype html>
 <html lang="en">
@@ -47,7 +54,7 @@ function page(host) {
 </head>
 <body data-transport="websocket" data-endpoint="/ws">
   <div id="app"></div>
-  <script src="/panel.js"></script>
+  <script nonce="${nonce}" src="/panel.js"></script>
 </body>
 </html>
 `;

@@ -148,5 +148,19 @@ report.origin = String(self.origin);
 parent.postMessage({dvcstageProbe: report}, "*");
 </script></body></html>"""
 
+def more(out: Path, count: int) -> None:
+    """Resumes the run and logs `count` more steps of "pred" (follow-live)."""
+    steps = []
+    with Live(str(out / "dvclive"), resume=True, save_dvc_exp=False) as live:
+        for _ in range(count):
+            live.next_step()
+            live.log_image(f"pred/{live.step}.png", flat(live.step % 6), caption=f"late {live.step}")
+            steps.append(live.step)
+    print(json.dumps({"steps": steps}))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if len(sys.argv) > 3 and sys.argv[2] == "--more":
+        more(Path(sys.argv[1]), int(sys.argv[3]))
+    else:
+        main(Path(sys.argv[1]))

@@ -119,3 +119,101 @@ test("mask opacity changes the pixels", async () => {
 test("the page loaded nothing it was not allowed to and threw nothing", () => {
   assert.deepEqual(ctx.errors, []);
 });
+
+test("follow-live: new steps written by training are shown at once at the last step", async () => {
+  const { page, dir } = ctx;
+  const { logMore } = await import("./host.mjs");
+  await page.evaluate(() => {
+    const steps = window.dvcstagePanel.state.allSteps();
+    window.dvcstagePanel.setSharedStep(steps[steps.length - 1]);
+  });
+  const [late] = logMore(dir, 1);
+  await page.waitForSelector(`${PRED} .stage[data-step="${late}"]`, { timeout: 20000 });
+  assert.match(await page.textContent(`${PRED} .caption`), new RegExp(`late ${late}`));
+});
+
+test("logged HTML runs in a sandbox that cannot reach the panel", async () => {
+  const { page } = ctx;
+  await showPanel(page, "report");
+  const frame = page.locator('section.panel[data-key="report"] iframe');
+  assert.equal(await frame.getAttribute("sandbox"), "allow-scripts");
+  await page.waitForFunction(() => window.__probe.length > 0, null, { timeout: 15000 });
+  const [report] = await page.evaluate(() => window.__probe);
+  assert.equal(report.ran, true, "the page's own script runs");
+  assert.equal(report.parentDom, "blocked");
+  assert.equal(report.parentWrite, "blocked");
+  assert.equal(report.cookieRead, "blocked");
+  assert.equal(report.storage, "blocked");
+  assert.equal(report.origin, "null", "an opaque origin");
+  assert.equal(await page.evaluate(() => document.body.hasAttribute("data-pwned")), false);
+});
+
+test("histograms: a heatmap over steps and the selected step's bars", async () => {
+  const { page } = ctx;
+  await showPanel(page, "weights");
+  const sel = 'section.panel[data-key="weights"]';
+  await page.waitForFunction((s) => /bins/.test(document.querySelector(`${s} .histogram .caption`)?.textContent ?? ""), sel);
+  const painted = await page.evaluate((s) => {
+    const c = document.querySelector(`${s} canvas.heatmap`);
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n / (c.width * c.height);
+  }, sel);
+  assert.ok(painted > 0.2, `heatmap painted ${painted}`);
+  // A click on the first column moves this panel (only) to step 0.
+  const box = await page.locator(`${sel} canvas.heatmap`).boundingBox();
+  await page.mouse.click(box.x + 3, box.y + box.height / 2);
+  assert.match(await page.textContent(`${sel} .histogram .caption`), /^step 0 /);
+  assert.match(await page.textContent(`${sel} header .step-label`), /^step 0 /);
+});
+
+test("tables: virtualised, sortable, with image cells and their boxes", async () => {
+  const { page } = ctx;
+  const sel = 'section.panel[data-key="preds"]';
+  await showPanel(page, "preds");
+  await page.waitForSelector(`${sel} .tr`);
+  const rows = await page.locator(`${sel} .tr`).count();
+  assert.ok(rows > 0 && rows < 60, `only the rows on screen are in the DOM (${rows} of 400)`);
+  assert.match(await page.textContent(`${sel} .footer`), /400 rows/);
+  await page.waitForSelector(`${sel} .tr[data-row="0"] .stage[data-step]`);
+  const scoreHeader = page.locator(`${sel} .th`, { hasText: "score" });
+  await scoreHeader.click(); // ascending
+  const first = async () => page.evaluate((s) => [...document.querySelectorAll(`${s} .tr`)].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top)).slice(0, 3).map((r) => Number(r.lastElementChild.textContent)), sel);
+  const asc = await first();
+  assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
+  await scoreHeader.click(); // descending
+  const desc = await first();
+  assert.deepEqual(desc, [...desc].sort((a, b) => b - a));
+  assert.ok(desc[0] >= asc[2]);
+  await scoreHeader.click(); // as logged
+  await page.locator(`${sel} .scroller`).evaluate((e) => (e.scrollTop = e.scrollHeight));
+  await page.waitForSelector(`${sel} .tr[data-row="399"]`);
+});
+
+test("audio, video, point clouds (sampled above 300,000 points), lidar scenes and molecules", async () => {
+  const { page } = ctx;
+  await showPanel(page, "voice");
+  await page.waitForSelector('section.panel[data-key="voice"] audio[src]');
+  assert.match(await page.textContent('section.panel[data-key="voice"] .facts'), /8000 Hz/);
+  await showPanel(page, "clip");
+  await page.waitForSelector('section.panel[data-key="clip"] img.gif');
+  await showPanel(page, "dense");
+  await page.waitForSelector('section.panel[data-key="dense"] .viewer3d canvas', { timeout: 30000 });
+  assert.match(await page.textContent('section.panel[data-key="dense"] .note3d'), /Showing 300,000 of 310,000 points/);
+  await showPanel(page, "scene");
+  await page.waitForSelector('section.panel[data-key="scene"] .viewer3d canvas');
+  assert.match(await page.textContent('section.panel[data-key="scene"] .legend'), /car 0\.90/);
+  await showPanel(page, "water");
+  await page.waitForSelector('section.panel[data-key="water"] .viewer3d[data-atoms="3"]', { timeout: 20000 });
+});
+
+test("a code lens's openMedia focuses its key", async () => {
+  const { page } = ctx;
+  await page.evaluate(() => window.dvcstagePanel.openMedia({ run: "workspace:dvclive", key: "weights" }));
+  assert.equal(await page.getAttribute("section.panel.focused", "data-key"), "weights");
+});
+
+test("nothing on the page failed", () => {
+  assert.deepEqual(ctx.errors, []);
+});

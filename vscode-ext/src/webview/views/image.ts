@@ -45,7 +45,8 @@ export function imageCell(ctx: CellContext): Cell {
 
   const present = (slot: Slot, bundle: ImageBundle): void => {
     slot.stage.show(bundle);
-    const parts = [bundle.caption, slot.item !== undefined ? `#${slot.item}` : undefined, `step ${bundle.step}`];
+    const stepText = `step ${bundle.step}`;
+    const parts = [bundle.caption === stepText ? undefined : bundle.caption, slot.item !== undefined ? `#${slot.item}` : undefined, stepText];
     slot.caption.textContent = parts.filter(Boolean).join(" · ");
     slot.caption.classList.remove("error");
     ctx.discovered(bundle);
