@@ -70,6 +70,7 @@ def _view(args: argparse.Namespace) -> int:
             port=args.port,
             open_browser=not args.no_browser,
             cache_dir=args.cache_dir,
+            cache_answers=not args.no_answer_cache,
         )
     )
 
@@ -130,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir",
         type=Path,
         help="the language server's cache of files of other revisions (default: its own)",
+    )
+    view.add_argument(
+        "--no-answer-cache",
+        action="store_true",
+        help="ask the language server every time (for measurements; answers are otherwise "
+        "kept until the run changes, at most 10 s)",
     )
     view.set_defaults(run=_view)
     return parser

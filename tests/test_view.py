@@ -78,12 +78,14 @@ def test_opening_the_url_sets_a_strict_cookie_and_serves_the_page(view: ViewServ
     status, headers, body = view.get("/")
     assert status == 200 and headers["content-type"].startswith("text/html")
     csp = headers["content-security-policy"]
-    for directive in ("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"):
+    for directive in ("default-src 'none'", "script-src 'nonce-", "frame-ancestors 'none'"):
         assert directive in csp
+    nonce = csp.split("script-src 'nonce-", 1)[1].split("'", 1)[0]
     assert "unsafe-inline" not in csp and "http:" not in csp.replace(f"ws://{view.host}", "")
     page = body.decode()
     assert 'data-transport="websocket"' in page and 'data-endpoint="/api/ws"' in page
-    assert '<script src="/panel.js">' in page and "<script>" not in page
+    assert f'<script nonce="{nonce}" src="/panel.js">' in page and "<script>" not in page
+    assert view.get("/")[1]["content-security-policy"] != csp  # a fresh nonce per load
     assert headers["x-content-type-options"] == "nosniff"
 
 

@@ -155,9 +155,53 @@ def test_access_rules() -> None:
 
 
 def test_policies() -> None:
-    page = panel_page('127.0.0.1:1"><script>')
+    page = panel_page('127.0.0.1:1"><script>', "n0nce")
     assert "<script>" not in page.split("<script src", 1)[0]
     assert "frame-ancestors" not in page  # not allowed in <meta>
-    assert "frame-ancestors 'none'" in page_csp("h:1")
+    assert "frame-ancestors 'none'" in page_csp("h:1", "n")
+    assert "script-src 'nonce-n0nce'" in page and '<script nonce="n0nce" src=' in page
     assert file_csp("x.HTML").startswith("sandbox allow-scripts;")
     assert file_csp("x.svg").startswith("sandbox;") and "script" not in file_csp("x.svg")
+
+
+def test_answer_cache_keeps_shares_and_forgets() -> None:
+    import asyncio
+
+    from dvcstage.view.answers import AnswerCache
+
+    asked: list[tuple[str, object]] = []
+
+    async def ask(method: str, params: object) -> object:
+        asked.append((method, params))
+        await asyncio.sleep(0.01)
+        if params == {"run": "bad"}:
+            raise ValueError("no")
+        return {"n": len(asked)}
+
+    async def scenario() -> None:
+        cache = AnswerCache(max_age=60)
+        item = {"run": "r", "key": "k", "step": 1}
+        first, second = await asyncio.gather(
+            cache.answer("dvcstage/item", item, ask), cache.answer("dvcstage/item", item, ask)
+        )
+        assert first == second == {"n": 1} and len(asked) == 1  # one request in flight
+        assert await cache.answer("dvcstage/item", dict(reversed(item.items())), ask) == {"n": 1}
+        assert await cache.answer("dvcstage/runs", {}, ask) == {"n": 2}
+        assert await cache.answer("dvcstage/media", {"run": "other"}, ask) == {"n": 3}
+        cache.changed("r")  # drops r's answers and the run list, keeps other's
+        assert await cache.answer("dvcstage/item", item, ask) == {"n": 4}
+        assert await cache.answer("dvcstage/runs", {}, ask) == {"n": 5}
+        assert await cache.answer("dvcstage/media", {"run": "other"}, ask) == {"n": 3}
+        for _ in range(2):  # errors are not kept
+            with pytest.raises(ValueError):
+                await cache.answer("dvcstage/media", {"run": "bad"}, ask)
+        assert len(asked) == 7
+        assert await cache.answer("textDocument/hover", {}, ask) == {"n": 8}
+        assert await cache.answer("textDocument/hover", {}, ask) == {"n": 9}
+        expired = AnswerCache(max_age=0.0)
+        await expired.answer("dvcstage/runs", {}, ask)
+        await asyncio.sleep(0.01)
+        await expired.answer("dvcstage/runs", {}, ask)
+        assert len(asked) == 11
+
+    asyncio.run(scenario())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import urllib.request
 import venv
 import zipfile
 from pathlib import Path
@@ -36,6 +38,8 @@ def test_wheel_installs_in_a_fresh_venv_and_logs(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "dvcstage/schemas/image-sidecar.schema.json" in names
     assert "dvcstage/schemas/media-index-line.schema.json" in names
+    assert "dvcstage/view/static/panel.js" in names  # `dvcstage view` needs no npm
+    assert "dvcstage/view/static/panel.css" in names
     env = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env)
     python = env / "bin" / "python"
@@ -60,3 +64,29 @@ def test_wheel_installs_in_a_fresh_venv_and_logs(tmp_path: Path) -> None:
         [str(env / "bin" / "dvcstage"), "validate", str(work)], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
+    _view_serves_the_bundle(env / "bin" / "dvcstage", work, tmp_path)
+
+
+def _view_serves_the_bundle(dvcstage: Path, work: Path, tmp_path: Path) -> None:
+    """``dvcstage view`` from the installed wheel serves the panel bundle it carries."""
+    view = subprocess.Popen(
+        [str(dvcstage), "view", "--no-browser", "--port", "0", str(work)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DVC_NO_ANALYTICS": "1"},
+    )
+    try:
+        assert view.stdout is not None
+        url = ""
+        for line in view.stdout:
+            if line.startswith("http://"):
+                url = line.strip()
+                break
+        assert url, view.stderr.read() if view.stderr else ""
+        base, token = url.split("/?token=")
+        with urllib.request.urlopen(f"{base}/panel.js?token={token}", timeout=30) as response:
+            assert response.read() == (ROOT / "dvcstage/view/static/panel.js").read_bytes()
+    finally:
+        view.send_signal(signal.SIGTERM)
+        assert view.wait(timeout=30) == 0

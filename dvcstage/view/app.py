@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import mimetypes
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files as package_files
@@ -29,10 +30,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .answers import AnswerCache
 from .auth import TOKEN_PARAMETER, Access
 from .files import FILES_PREFIX, FileRefusedError, FileRoots, rewrite_file_uris
 from .lsp_bridge import METHOD_PREFIX, LanguageServerBridge, ServerError
-from .page import NOTHING_CSP, WEBSOCKET_PATH, file_csp, page_csp, panel_page
+from .page import NOTHING_CSP, WEBSOCKET_PATH, file_csp, new_nonce, page_csp, panel_page
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ STATIC_DIR = Path(str(package_files("dvcstage.view") / "static"))
 METHOD_NOT_FOUND = -32601
 INVALID_REQUEST = -32600
 SEND_TIMEOUT = 10.0
+SMALL_FILE = 1 << 20
 
 
 @dataclass
@@ -49,11 +52,15 @@ class ViewState:
     access: Access
     roots: FileRoots
     bridge: LanguageServerBridge | None = None
+    answers: AnswerCache | None = field(default_factory=AnswerCache)
     static_dir: Path = STATIC_DIR
     sockets: set[PanelSocket] = field(default_factory=set)
 
     def broadcast(self, method: str, params: Any) -> None:
-        """Send a server notification to every open panel."""
+        """Send a server notification to every open panel (stale answers are dropped)."""
+        if self.answers is not None:
+            run = params.get("run") if isinstance(params, dict) else None
+            self.answers.changed(run if isinstance(run, str) else None)
         message = {
             "kind": "notification",
             "method": method,
@@ -141,8 +148,9 @@ async def page(request: web.Request) -> web.StreamResponse:
     if TOKEN_PARAMETER in request.query:
         response: web.StreamResponse = web.HTTPSeeOther("/")
     else:
-        response = web.Response(text=panel_page(host), content_type="text/html")
-        response.headers["Content-Security-Policy"] = page_csp(host)
+        nonce = new_nonce()
+        response = web.Response(text=panel_page(host, nonce), content_type="text/html")
+        response.headers["Content-Security-Policy"] = page_csp(host, nonce)
     response.set_cookie(
         access.cookie_name,
         access.token,
@@ -174,10 +182,33 @@ async def workspace_file(request: web.Request) -> web.StreamResponse:
         path = state.roots.resolve(root, rest)
     except FileRefusedError as refused:
         return web.Response(status=refused.status, text=f"{refused.status}: {refused.reason}\n")
-    response = web.FileResponse(path)
+    response = _small_file(request, path) or web.FileResponse(path)
     response.headers["Content-Security-Policy"] = file_csp(path.name)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _small_file(request: web.Request, path: Path) -> web.StreamResponse | None:
+    """A small file read at once, or None for ``FileResponse`` (big files, ranges).
+
+    Most requests are a slider's images and masks (a few KB): reading them here avoids
+    ``FileResponse``'s hops to the thread pool, which cost more than the read.
+    """
+    if "Range" in request.headers:
+        return None
+    try:
+        info = path.stat()
+        if info.st_size > SMALL_FILE:
+            return None
+        etag = f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
+        headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=headers)
+        body = path.read_bytes()
+    except OSError:
+        return None
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return web.Response(body=body, content_type=kind, headers=headers)
 
 
 async def panel_socket(request: web.Request) -> web.StreamResponse:
@@ -222,7 +253,11 @@ async def _answer(state: ViewState, socket: PanelSocket, text: str) -> None:
             raise ServerError(METHOD_NOT_FOUND, f"method not forwarded: {method}")
         if state.bridge is None:
             raise ServerError(-32099, "the language server is not running")
-        result = await state.bridge.request(method, message.get("params"))
+        params = message.get("params")
+        if state.answers is None:
+            result = await state.bridge.request(method, params)
+        else:
+            result = await state.answers.answer(method, params, state.bridge.request)
         reply["result"] = rewrite_file_uris(result, state.roots)
     except ServerError as error:
         reply["error"] = error.as_json()

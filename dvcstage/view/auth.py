@@ -55,6 +55,7 @@ class Access:
     bind_host: str = "127.0.0.1"
     port: int = 0
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    _allowed: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
     def cookie_name(self) -> str:
@@ -67,8 +68,14 @@ class Access:
             return False
         return hmac.compare_digest(candidate.encode(), self.token.encode())
 
-    def allowed_hosts(self) -> set[str]:
+    def allowed_hosts(self) -> frozenset[str]:
         """``Host`` header values accepted (lower case); empty means any (a wildcard bind)."""
+        cached = self._allowed.get(self.port)
+        if cached is None:
+            cached = self._allowed[self.port] = frozenset(self._allowed_hosts())
+        return cached
+
+    def _allowed_hosts(self) -> set[str]:
         if is_wildcard(self.bind_host):
             return set()
         names = {self.bind_host, *self.extra_hosts}

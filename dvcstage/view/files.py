@@ -11,6 +11,7 @@ symbolic links that resolve outside the root.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -59,6 +60,7 @@ class FileRoots:
     def __init__(self, roots: Mapping[str, Path]) -> None:
         # Resolved once: the containment checks compare resolved paths.
         self.roots = {name: Path(path).resolve() for name, path in roots.items()}
+        self._urls: dict[str, str | None] = {}
 
     def resolve(self, root: str, raw_path: str) -> Path:
         """The file ``/files/<root>/<raw_path>`` names (``raw_path`` still percent-encoded).
@@ -69,16 +71,10 @@ class FileRoots:
         base = self.roots.get(root)
         if base is None:
             raise FileRefusedError(404, f"unknown root {root!r}")
-        candidate = base.joinpath(*_segments(raw_path))
-        try:
-            real = candidate.resolve(strict=True)
-        except (OSError, RuntimeError) as exc:  # missing, or a symlink loop
-            raise FileRefusedError(404, "no such file") from exc
-        if not real.is_relative_to(base):
+        real = _inside(str(base), _segments(raw_path))
+        if real is None:
             raise FileRefusedError(403, "path leads outside its root")
-        if not real.is_file():
-            raise FileRefusedError(404, "not a file")
-        return real
+        return Path(real)
 
     def url_for(self, file_uri: str) -> str | None:
         """``/files/<root>/<path>`` for a ``file://`` URI inside a root, else None.
@@ -86,6 +82,15 @@ class FileRoots:
         The path is made absolute and normalised lexically (symbolic links are checked when
         the file is requested, by :meth:`resolve`).
         """
+        if file_uri in self._urls:
+            return self._urls[file_uri]
+        if len(self._urls) > 100_000:
+            self._urls.clear()
+        url = self._url_for(file_uri)
+        self._urls[file_uri] = url
+        return url
+
+    def _url_for(self, file_uri: str) -> str | None:
         parts = urlsplit(file_uri)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return None
@@ -99,19 +104,58 @@ class FileRoots:
         return None
 
 
+def _inside(base: str, segments: list[str]) -> str | None:
+    """The real path of ``base/segments...`` if it is a regular file inside ``base`` (which is
+    resolved), None if it leads outside; raises :class:`FileRefusedError` 404 when missing.
+
+    One ``lstat`` per segment below the root; only when a segment is a symbolic link is the
+    whole path resolved and checked again (the common case costs no ``realpath``).
+    """
+    path, mode = base, 0
+    for segment in segments:
+        path = f"{path}{os.sep}{segment}"  # plain strings: this runs for every file served
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError as exc:
+            raise FileRefusedError(404, "no such file") from exc
+        if stat.S_ISLNK(mode):
+            return _inside_resolved(base, Path(base).joinpath(*segments))
+    if not stat.S_ISREG(mode):
+        raise FileRefusedError(404, "not a file")
+    return path
+
+
+def _inside_resolved(base: str, path: Path) -> str | None:
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # missing, or a symlink loop
+        raise FileRefusedError(404, "no such file") from exc
+    if not real.is_relative_to(base):
+        return None
+    if not real.is_file():
+        raise FileRefusedError(404, "not a file")
+    return str(real)
+
+
+def _containers(value: object) -> bool:
+    return isinstance(value, (dict, list))
+
+
 def rewrite_file_uris(value: object, convert: FileRoots, depth: int = 0) -> object:
     """A copy of ``value`` in which every ``"uri"`` key holding a ``file://`` URI inside a
     root is replaced by its ``/files/...`` URL (others are kept as they are)."""
     if depth > 64:
         return value
     if isinstance(value, list):
-        return [rewrite_file_uris(v, convert, depth + 1) for v in value]
+        return [rewrite_file_uris(v, convert, depth + 1) if _containers(v) else v for v in value]
     if isinstance(value, dict):
         out: dict[str, object] = {}
         for key, v in value.items():
             if key == "uri" and isinstance(v, str) and v.startswith("file://"):
                 out[key] = convert.url_for(v) or v
-            else:
+            elif _containers(v):
                 out[key] = rewrite_file_uris(v, convert, depth + 1)
+            else:
+                out[key] = v
         return out
     return value

@@ -8,6 +8,7 @@ run in the server's origin.
 
 from __future__ import annotations
 
+import secrets
 from html import escape
 
 WEBSOCKET_PATH = "/api/ws"
@@ -15,17 +16,24 @@ SCRIPT_PATH = "/panel.js"
 STYLE_PATH = "/panel.css"
 
 
-def page_csp(host: str, *, header: bool = True) -> str:
+def new_nonce() -> str:
+    """A fresh nonce for one page load."""
+    return secrets.token_urlsafe(18)
+
+
+def page_csp(host: str, nonce: str, *, header: bool = True) -> str:
     """The page's policy: VS Code's with ``'self'`` for its ``cspSource``, plus the socket.
 
-    ``frame-ancestors`` only counts in the header (a ``<meta>`` policy may not carry it).
+    Scripts need the page's nonce, as in VS Code: the panel gives it to the inline scripts
+    and styles of logged HTML, which it shows in a sandboxed ``srcdoc`` frame (that inherits
+    this policy). ``frame-ancestors`` only counts in the header (not allowed in ``<meta>``).
     """
     directives = [
         "default-src 'none'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
-        "script-src 'self'",
-        "style-src 'self'",
+        f"script-src 'nonce-{nonce}'",
+        f"style-src 'self' 'nonce-{nonce}'",
         "font-src 'self'",
         f"connect-src 'self' ws://{host}",
         "frame-src 'self' blob:",
@@ -62,9 +70,14 @@ def file_csp(name: str) -> str:
     return HTML_FILE_CSP if name.lower().endswith(HTML_SUFFIXES) else FILE_CSP
 
 
-def panel_page(host: str) -> str:
+def _attribute(value: str) -> str:
+    return escape(value, quote=False).replace('"', "&quot;")
+
+
+def panel_page(host: str, nonce: str) -> str:
     """The page, for a browser that reached this server as ``host`` (``HOST:PORT``)."""
-    csp = escape(page_csp(host, header=False), quote=True)
+    csp = _attribute(page_csp(host, nonce, header=False))
+    nonce = _attribute(nonce)
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -77,7 +90,7 @@ def panel_page(host: str) -> str:
 </head>
 <body data-transport="websocket" data-endpoint="{WEBSOCKET_PATH}">
   <div id="app"></div>
-  <script src="{SCRIPT_PATH}"></script>
+  <script nonce="{nonce}" src="{SCRIPT_PATH}"></script>
 </body>
 </html>
 """

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .answers import AnswerCache
 from .app import ViewState, create_app
 from .auth import Access, is_loopback, is_wildcard, new_token
 from .files import FileRoots
@@ -33,6 +34,7 @@ class ViewOptions:
     open_browser: bool = True
     cache_dir: Path | None = None
     lsp_args: tuple[str, ...] = ()
+    cache_answers: bool = True
 
 
 def default_cache_dir(folder: Path) -> Path:
@@ -51,7 +53,11 @@ async def serve(options: ViewOptions, stop: asyncio.Event | None = None) -> int:
     folder = options.folder.resolve()
     cache_dir = (options.cache_dir or default_cache_dir(folder)).expanduser().resolve()
     access = Access(token=new_token(), bind_host=options.host)
-    state = ViewState(access=access, roots=FileRoots({"w0": folder, "cache": cache_dir}))
+    state = ViewState(
+        access=access,
+        roots=FileRoots({"w0": folder, "cache": cache_dir}),
+        answers=AnswerCache() if options.cache_answers else None,
+    )
     if not (state.static_dir / "panel.js").is_file():
         _say(f"the panel bundle is missing from {state.static_dir} (run scripts/build-panel)")
         return 1
