@@ -3,7 +3,7 @@
 import { checkbox, el, range, swatch } from "./dom";
 import { classColor, className } from "./colors";
 import type { ImageBundle } from "./loader";
-import { classesIn, isBackground } from "./masks";
+import { isBackground } from "./masks";
 import { maskOpacity, type OverlaySettings } from "./state";
 import type { SharedView } from "./overlay";
 
@@ -35,7 +35,7 @@ export class OverlayControls {
         this.masks.set(m.name, known);
         fresh = true;
       }
-      for (const id of classesIn(m.map)) {
+      for (const id of m.classes) {
         if (isBackground(id, m.labels) || known.has(id)) continue;
         known.set(id, className(m.labels, id));
         fresh = true;

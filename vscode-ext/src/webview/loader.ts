@@ -4,7 +4,7 @@ import type { DvcstageItemResult } from "../protocol/generated/protocol-item-res
 import type { ImageSidecar } from "../protocol/generated/image-sidecar";
 import type { Transport } from "./transport";
 import { sidecarBoxes, type PixelBox } from "./boxes";
-import { decodeClassPng, PngError, type ClassIdMap } from "./masks";
+import { classesIn, decodeClassPng, PngError, type ClassIdMap } from "./masks";
 
 export type ItemResult = DvcstageItemResult;
 
@@ -12,11 +12,14 @@ export interface LoadedMask {
   name: string;
   labels: Record<string, string | undefined>;
   map: ClassIdMap;
+  /** The class ids present, ascending (for the toggles). */
+  classes: number[];
 }
 
 export interface ImageBundle {
   step: number;
-  image: HTMLImageElement;
+  /** Decoded and ready to draw (an ImageBitmap where the browser can make one). */
+  image: ImageBitmap | HTMLImageElement;
   width: number;
   height: number;
   sidecar: ImageSidecar | null;
@@ -123,14 +126,17 @@ export async function loadImageBundle(step: number, imageUrl: string, sidecar: I
     const url = mask ? maskUrl(name, mask.path) : undefined;
     if (!mask || !url) return undefined;
     try {
-      return { name, labels: mask.class_labels, map: await loadMask(url) };
+      const map = await loadMask(url);
+      return { name, labels: mask.class_labels, map, classes: classesIn(map) };
     } catch {
       return undefined; // a missing mask file: the image still shows
     }
   });
-  const [image, ...masks] = await Promise.all([loadImage(imageUrl), ...maskJobs]);
-  const width = image.naturalWidth;
-  const height = image.naturalHeight;
+  const [element, ...masks] = await Promise.all([loadImage(imageUrl), ...maskJobs]);
+  const width = element.naturalWidth;
+  const height = element.naturalHeight;
+  // A bitmap draws without further decoding work on the step change itself.
+  const image = typeof createImageBitmap === "function" ? await createImageBitmap(element).catch(() => element) : element;
   return {
     step,
     image,

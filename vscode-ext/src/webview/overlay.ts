@@ -43,7 +43,8 @@ function hiddenIds(settings: OverlaySettings, mask: string): Set<number> {
   return out;
 }
 
-function maskCanvas(mask: LoadedMask, settings: OverlaySettings): HTMLCanvasElement {
+/** The coloured mask for the current toggles, made once per mask and toggle state. */
+export function maskCanvas(mask: LoadedMask, settings: OverlaySettings): HTMLCanvasElement {
   const hidden = hiddenIds(settings, mask.name);
   const signature = [...hidden].sort().join(",");
   const cached = maskCanvases.get(mask);
@@ -55,6 +56,11 @@ function maskCanvas(mask: LoadedMask, settings: OverlaySettings): HTMLCanvasElem
   if (ctx) ctx.putImageData(new ImageData(colorizeMask(mask.map, mask.labels, hidden), mask.map.width, mask.map.height), 0, 0);
   maskCanvases.set(mask, { signature, canvas });
   return canvas;
+}
+
+/** Prepares what drawing a (prefetched) bundle needs, so that its step change only draws. */
+export function warmBundle(bundle: ImageBundle, settings: OverlaySettings): void {
+  for (const mask of bundle.masks) maskCanvas(mask, settings);
 }
 
 export const MAX_STAGE_HEIGHT = 520;

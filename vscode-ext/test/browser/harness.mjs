@@ -5,8 +5,8 @@ import { makeWorkspace, startHost } from "./host.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-export async function openPanel({ colorScheme = "dark", viewport = { width: 1000, height: 900 } } = {}) {
-  const { dir, facts } = makeWorkspace();
+export async function openPanel({ colorScheme = "dark", viewport = { width: 1000, height: 900 }, bench = false } = {}) {
+  const { dir, facts } = makeWorkspace(undefined, { bench });
   const host = await startHost({ workspace: dir });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   const page = await browser.newPage({ viewport, colorScheme, deviceScaleFactor: 1 });

@@ -22,8 +22,9 @@ export function python() {
 }
 
 /** Logs the test run into a fresh folder; returns the folder and the facts the script printed. */
-export function makeWorkspace(dir = mkdtempSync(join(tmpdir(), "dvcstage-panel-"))) {
-  const out = execFileSync(python(), [join(here, "make_workspace.py"), dir], { encoding: "utf8" });
+export function makeWorkspace(dir = mkdtempSync(join(tmpdir(), "dvcstage-panel-")), { bench = false } = {}) {
+  const args = [join(here, "make_workspace.py"), dir, ...(bench ? ["--bench"] : [])];
+  const out = execFileSync(python(), args, { encoding: "utf8" });
   return { dir, facts: JSON.parse(out.trim().split("\n").pop()) };
 }
 

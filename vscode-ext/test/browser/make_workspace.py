@@ -148,6 +148,27 @@ report.origin = String(self.origin);
 parent.postMessage({dvcstageProbe: report}, "*");
 </script></body></html>"""
 
+def bench(out: Path, steps: int = 30) -> None:
+    """A second run, "bench": 512x384 noise photos with 20 boxes and a mask per step."""
+    rng = np.random.default_rng(1)
+    with Live(str(out / "bench"), save_dvc_exp=False) as live:
+        for step in range(steps):
+            img = rng.integers(0, 255, (384, 512, 3), np.uint8)
+            mask = np.zeros((384, 512), np.uint8)
+            mask[100:200, 50:250] = 1 + step % 3
+            box_data = [
+                {"position": {"minX": i / 25, "maxX": i / 25 + 0.1, "minY": 0.1, "maxY": 0.3 + i / 50},
+                 "class_id": i % 3, "scores": {"score": i / 20}}
+                for i in range(20)
+            ]
+            live.log_image(
+                f"photo/{step}.png", img,
+                boxes={"predictions": {"box_data": box_data, "class_labels": {0: "a", 1: "b", 2: "c"}}},
+                masks={"seg": {"mask_data": mask, "class_labels": {1: "a", 2: "b", 3: "c"}}},
+            )
+            live.next_step()
+
+
 def more(out: Path, count: int) -> None:
     """Resumes the run and logs `count` more steps of "pred" (follow-live)."""
     steps = []
@@ -160,7 +181,10 @@ def more(out: Path, count: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 3 and sys.argv[2] == "--more":
+    if len(sys.argv) > 2 and sys.argv[2] == "--bench":
+        main(Path(sys.argv[1]))
+        bench(Path(sys.argv[1]))
+    elif len(sys.argv) > 3 and sys.argv[2] == "--more":
         more(Path(sys.argv[1]), int(sys.argv[3]))
     else:
         main(Path(sys.argv[1]))

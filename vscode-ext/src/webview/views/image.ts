@@ -2,7 +2,7 @@
 // overlays; the next and previous steps are loaded ahead so that slider moves draw at once.
 import { el } from "../dom";
 import type { ImageBundle } from "../loader";
-import { ImageStage } from "../overlay";
+import { ImageStage, warmBundle } from "../overlay";
 import { neighbourSteps, type KeyEntry } from "../state";
 import { errorText, type Cell, type CellContext } from "./types";
 
@@ -82,7 +82,12 @@ export function imageCell(ctx: CellContext): Cell {
       }
       // Load ahead (the first items only, to bound the work per move).
       for (const s of neighbourSteps(entry.steps, step, PREFETCH_RADIUS)) {
-        for (const slot of slots.slice(0, 8)) ctx.loader.imageBundle(ctx.run, ctx.key, s, slot.item).promise.catch(() => undefined);
+        for (const slot of slots.slice(0, 8)) {
+          ctx.loader.imageBundle(ctx.run, ctx.key, s, slot.item).promise.then(
+            (b) => warmBundle(b, ctx.settings),
+            () => undefined,
+          );
+        }
       }
     },
     redraw() {

@@ -30,18 +30,35 @@ export function samplePoints(count: number, max = MAX_POINTS): { indices: Uint32
   return { indices, drawn: max };
 }
 
-/** The 12 edges of a box given its 8 corners in any order: each corner to its 3 nearest. */
+type V3 = [number, number, number];
+const sub = (a: readonly number[], b: readonly number[]): V3 => [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!];
+const dot = (a: V3, b: V3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+
+/**
+ * The 12 edges of a box given its 8 corners in any order. From the first corner, the three
+ * edge vectors are the only three corner offsets that are pairwise orthogonal; every other
+ * corner is a sum of some of them, and edges join corners that differ by one of them.
+ */
 export function boxEdges(corners: readonly (readonly number[])[]): [number, number][] {
-  const edges = new Set<string>();
-  corners.forEach((a, i) => {
-    const near = corners
-      .map((b, j) => ({ j, d: (a[0]! - b[0]!) ** 2 + (a[1]! - b[1]!) ** 2 + (a[2]! - b[2]!) ** 2 }))
-      .filter(({ j }) => j !== i)
-      .sort((x, y) => x.d - y.d)
-      .slice(0, 3);
-    for (const { j } of near) edges.add(i < j ? `${i},${j}` : `${j},${i}`);
-  });
-  return [...edges].map((e) => e.split(",").map(Number) as [number, number]);
+  const c0 = corners[0] ?? [0, 0, 0];
+  const offsets = corners.map((c) => sub(c, c0));
+  const ortho = (i: number, j: number): boolean => {
+    const a = offsets[i] as V3;
+    const b = offsets[j] as V3;
+    return Math.abs(dot(a, b)) <= 1e-6 * Math.max(1e-12, Math.sqrt(dot(a, a) * dot(b, b))) && dot(a, a) > 0 && dot(b, b) > 0;
+  };
+  for (let a = 1; a < 8; a++) for (let b = a + 1; b < 8; b++) for (let c = b + 1; c < 8; c++) {
+    if (!(ortho(a, b) && ortho(a, c) && ortho(b, c))) continue;
+    const axes = [offsets[a], offsets[b], offsets[c]] as V3[];
+    // Each corner's bits: which axes it adds to the first corner.
+    const bits = offsets.map((o) => axes.reduce((m, e, k) => m | (dot(o, e) / dot(e, e) > 0.5 ? 1 << k : 0), 0));
+    const at = new Map(bits.map((m, i) => [m, i]));
+    if (at.size !== 8) continue;
+    const edges: [number, number][] = [];
+    for (const [m, i] of at) for (let k = 0; k < 3; k++) if (!(m & (1 << k))) edges.push([i, at.get(m | (1 << k)) as number]);
+    return edges;
+  }
+  return []; // not a box: draw no edges rather than wrong ones
 }
 
 function pointCloud(doc: PtsDocument): { object: Object3D; total: number; drawn: number } {
