@@ -49,6 +49,8 @@ def plain_converter() -> cattrs.Converter:
     converter: cattrs.Converter = get_converter()
 
     def keep(data: dict[str, Any], cls: type[Any]) -> Any:
+        if cls is not JsonRPCResponseMessage and "params" not in data:
+            data = {**data, "params": None}  # JSON-RPC allows omitting params
         return cls(**data)
 
     for message in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
