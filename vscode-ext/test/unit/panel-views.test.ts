@@ -54,6 +54,6 @@ test("logged HTML: inline scripts and styles get the nonce, scripts with src do 
 test("colour helpers", () => {
   assert.deepEqual(rampColor(0), [68, 1, 84]);
   assert.deepEqual(rampColor(1), [253, 231, 37]);
-  assert.equal(textColorOn("#ffd600"), "#000");
-  assert.equal(textColorOn("#4e79a7"), "#fff");
+  assert.equal(textColorOn("#ffe119"), "#000");
+  assert.equal(textColorOn("#4363d8"), "#fff");
 });
