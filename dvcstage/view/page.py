@@ -86,6 +86,7 @@ def panel_page(host: str, nonce: str) -> str:
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
   <title>DVC Media</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="{STYLE_PATH}">
 </head>
 <body data-transport="websocket" data-endpoint="{WEBSOCKET_PATH}">

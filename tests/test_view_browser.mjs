@@ -1,0 +1,137 @@
+// Driven by tests/test_view_browser.py: Debian's Chromium (playwright-core from
+// vscode-ext/node_modules) opens the URL `dvcstage view` printed, moves the shared slider,
+// toggles a class, compares two runs side by side and checks the page's security.
+//   node test_view_browser.mjs URL [SCREENSHOT.png]
+// Prints one JSON line of facts; exits 1 with the reason on the first failure.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, "..", "vscode-ext", "package.json"));
+const { chromium } = require("playwright-core");
+
+const [url, screenshot] = process.argv.slice(2);
+const PRED = 'section.panel[data-key="pred"]';
+const RUNS = ["workspace:dvclive", "workspace:other"];
+const SHADE = { "workspace:dvclive": 0, "workspace:other": 120 };
+const colour = (run, step) => [(40 * step + SHADE[run]) % 256, 100, 200];
+const near = (a, b, tol = 3) => a.every((v, i) => Math.abs(v - b[i]) <= tol);
+const cell = (run) => `${PRED} .cell[data-run="${run}"]`;
+
+function check(ok, message) {
+  if (!ok) throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
+const facts = {};
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, colorScheme: "dark" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().includes("favicon")) errors.push(m.text());
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  const external = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.origin !== new URL(url).origin && !["data:", "blob:", "about:"].includes(u.protocol)) external.push(r.url());
+  });
+
+  await page.goto(url);
+  facts.landed = page.url();
+  check(!facts.landed.includes("token"), `the token stays in the address bar: ${facts.landed}`);
+  const cookies = await context.cookies();
+  check(cookies.length === 1 && cookies[0].httpOnly && cookies[0].sameSite === "Strict", `cookie: ${JSON.stringify(cookies)}`);
+  check(await page.evaluate(() => document.cookie) === "", "the page's script can read the cookie");
+
+  // Two runs, side by side (the panel shows every workspace run as a column).
+  for (const run of RUNS) await page.waitForSelector(`${cell(run)} .stage[data-step]`, { timeout: 60000 });
+  facts.columns = await page.$$eval(".columns-header .column-title", (els) => els.map((e) => e.textContent));
+
+  // Image pixel (x, y) of a column's stage, read from its canvas (base image or overlay).
+  const read = (run, layer, x, y) =>
+    page.evaluate(({ sel, layer, x, y }) => {
+      const over = document.querySelector(`${sel} .stage-over`);
+      const s = Number(over.dataset.scale);
+      const cx = Number(over.dataset.ox) + x * s;
+      const cy = Number(over.dataset.oy) + y * s;
+      const canvas = document.querySelector(`${sel} .stage-${layer}`);
+      const dpr = canvas.width / canvas.clientWidth;
+      return [...canvas.getContext("2d").getImageData(Math.round(cx * dpr), Math.round(cy * dpr), 1, 1).data];
+    }, { sel: cell(run), layer, x, y });
+  const nextFrame = () => page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok())));
+
+  // The shared slider moves every column.
+  const steps = await page.evaluate(() => window.dvcstagePanel.state.allSteps());
+  facts.steps = steps;
+  facts.seen = {};
+  for (const step of [0, 2, 1]) {
+    await page.evaluate(({ index }) => {
+      const input = document.querySelector("input.shared-slider");
+      input.value = String(index);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }, { index: steps.indexOf(step) });
+    for (const run of RUNS) await page.waitForSelector(`${cell(run)} .stage[data-step="${step}"]`, { timeout: 20000 });
+    await nextFrame();
+    for (const run of RUNS) {
+      const got = (await read(run, "base", 62, 2)).slice(0, 3); // a corner no box or mask covers
+      facts.seen[`${run}@${step}`] = got;
+      check(near(got, colour(run, step)), `${run} step ${step}: ${got} is not ${colour(run, step)}`);
+    }
+  }
+
+  // Toggling a class hides its boxes in every column (cat: top 8, left 10, bottom 30, right 40).
+  const edge = (run) => read(run, "over", 10, 20);
+  for (const run of RUNS) check((await edge(run))[3] === 255, `${run}: the cat box is not drawn`);
+  await page.locator(`${PRED} [data-class="cat"] input`).first().uncheck();
+  await nextFrame();
+  for (const run of RUNS) check((await edge(run))[3] === 0, `${run}: the cat box is still drawn`);
+  check((await read(RUNS[0], "over", 30, 30))[3] === 255, "the dog box went too");
+  await page.locator(`${PRED} [data-class="cat"] input`).first().check();
+  await nextFrame();
+  for (const run of RUNS) check((await edge(run))[3] === 255, `${run}: the cat box did not come back`);
+  facts.classToggle = true;
+
+  // The runs menu removes and brings back a column.
+  await page.locator(".runs-button").click();
+  await page.locator(`.runs-menu [data-run="${RUNS[1]}"] input`).uncheck();
+  await page.waitForSelector(cell(RUNS[1]), { state: "detached", timeout: 10000 });
+  await page.locator(`.runs-menu [data-run="${RUNS[1]}"] input`).check();
+  await page.waitForSelector(`${cell(RUNS[1])} .stage[data-step]`, { timeout: 20000 });
+  await page.locator(".runs-button").click();
+  facts.runsMenu = true;
+
+  // Logged HTML: a sandboxed frame that is never same-origin.
+  await page.evaluate(() => document.querySelector('section.panel[data-key="page"]')?.scrollIntoView());
+  const frame = page.locator('section.panel[data-key="page"] iframe').first();
+  await frame.waitFor({ timeout: 20000 });
+  facts.sandbox = await frame.getAttribute("sandbox");
+  check(facts.sandbox !== null && !facts.sandbox.includes("allow-same-origin"), `sandbox: ${facts.sandbox}`);
+
+  // The page's policy: the header and the <meta> both forbid inline script.
+  const response = await page.request.get(new URL("/", url).href);
+  facts.csp = response.headers()["content-security-policy"];
+  check(/script-src 'nonce-[^']+'(;|$)/.test(facts.csp), `CSP: ${facts.csp}`);
+  if (screenshot) {
+    await page.locator("input.filter").fill("pred");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: screenshot });
+  }
+  check(external.length === 0, `requests left the server: ${external}`);
+  check(errors.length === 0, `console errors: ${errors.join(" | ")}`);
+  console.log(JSON.stringify(facts));
+} catch (err) {
+  console.log(JSON.stringify({ error: String(err?.stack ?? err), facts }));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
