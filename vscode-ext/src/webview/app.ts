@@ -21,7 +21,7 @@ export class App {
   private readonly panelsEl = el("main", { class: "panels" });
   private readonly slider = el("input", { type: "range", min: "0", max: "0", step: "1", class: "shared-slider", "aria-label": "step of every panel" });
   private readonly stepLabel = el("span", { class: "step-label" });
-  private readonly playButton = el("button", { class: "play", title: "Play (Space)" }, "▶");
+  private readonly playButton = el("button", { class: "play", title: "Play the steps (Space)", "aria-label": "play" }, "▶");
   private readonly runsMenu = el("div", { class: "runs-menu" });
   private readonly runsButton = el("button", { class: "runs-button", "aria-haspopup": "true" }, "Runs");
   private readonly columnsHeader = el("div", { class: "columns-header" });
@@ -52,8 +52,8 @@ export class App {
   }
 
   private buildToolbar(): void {
-    const prev = el("button", { title: "Previous step (←)" }, "◀");
-    const next = el("button", { title: "Next step (→)" }, "▶︎");
+    const prev = el("button", { class: "stepper", title: "Previous step (←)", "aria-label": "previous step" }, "‹");
+    const next = el("button", { class: "stepper", title: "Next step (→)", "aria-label": "next step" }, "›");
     prev.addEventListener("click", () => this.step(-1));
     next.addEventListener("click", () => this.step(1));
     this.slider.addEventListener("input", () => {
@@ -144,6 +144,7 @@ export class App {
         ),
     );
     this.runsButton.textContent = `Runs (${this.state.columns.length}/${this.state.runs.length}) ▾`;
+    document.body.classList.toggle("one-column", this.state.columns.length === 1);
     this.columnsHeader.style.gridTemplateColumns = `repeat(${Math.max(1, this.state.columns.length)}, minmax(0, 1fr))`;
     this.columnsHeader.replaceChildren(...this.state.columns.map((run) => el("div", { class: "column-title", title: run }, this.runLabel(run))));
   }
