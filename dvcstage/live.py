@@ -68,6 +68,17 @@ def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
             logger.error("dvcstage: %s", exc)
 
 
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists, owned by someone else (or we cannot tell: keep its file)
+    return True
+
+
 def _encode_with_views(encode: Callable[[], EncodedItem], views: HistogramViews) -> EncodedItem:
     """Encode a histogram and update its ``dvc plots`` views (on the series' writer thread)."""
     item = encode()
@@ -178,9 +189,16 @@ class Live(DvcLive):
         self._remove_stale_merges()
 
     def _remove_stale_merges(self) -> None:
-        """Scratch copies of dvc.yaml that a run killed mid-merge left behind."""
+        """Scratch copies of dvc.yaml that a run killed mid-merge left behind.
+
+        A scratch copy is named after the process merging (``.dvc.yaml.<pid>-<thread>``): one
+        of a process still running (another run sharing this dvc.yaml) is left alone.
+        """
         dvc_file = Path(self.dvc_file)
         for scratch in dvc_file.parent.glob(f".{dvc_file.name}.*{TEMP_MARK}"):
+            owner = scratch.name[len(dvc_file.name) + 2 :].split("-", 1)[0]
+            if owner.isdigit() and int(owner) != os.getpid() and _process_alive(int(owner)):
+                continue
             scratch.unlink(missing_ok=True)
 
     def _init_resume(self) -> None:
