@@ -14,7 +14,7 @@ import numpy as np
 from dvcstage import Live
 
 STEPS = 4
-TRAIN = '''\
+TRAIN = """\
 import numpy as np
 from dvcstage import Live
 
@@ -22,7 +22,7 @@ with Live("dvclive", save_dvc_exp=False) as live:
     for step in range(4):
         live.log_image(f"pred/{live.step}.png", np.zeros((48, 64, 3), np.uint8))
         live.next_step()
-'''
+"""
 
 
 def main() -> None:
@@ -38,7 +38,12 @@ def main() -> None:
             boxes = {
                 "predictions": {
                     "box_data": [
-                        {"position": box, "domain": "pixel", "class_id": 1, "box_caption": f"square {step}"}
+                        {
+                            "position": box,
+                            "domain": "pixel",
+                            "class_id": 1,
+                            "box_caption": f"square {step}",
+                        }
                     ],
                     "class_labels": {"1": "square"},
                 }

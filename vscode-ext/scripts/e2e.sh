@@ -6,7 +6,8 @@
 #   screenshot in vscode-ext/.e2e/shot.png.
 # Run from anywhere: `bash vscode-ext/scripts/e2e.sh`. Env: DVCSTAGE_PYTHON (a Python with
 # dvcstage installed; default: the repository's .venv), E2E_TIMEOUT (seconds for the driver, 240),
-# E2E_MODE (panel | host; default: panel when the bundle has the shared slider, else host).
+# E2E_MODE (panel | host; default panel: the real panel is driven; host: a stub page stands in
+# for it and the driver plays the panel's side of docs/panel-host.md).
 # Exits non-zero on failure; stops everything it started, by process group id.
 set -euo pipefail
 
@@ -25,16 +26,11 @@ say "code-server ready"
 cd "$EXT"
 [[ -x node_modules/.bin/vsce ]] || npm ci --no-audit --no-fund
 node scripts/build.mjs
-# The panel bundle decides what is checked: with the shared slider, the panel itself is driven;
-# without it (the panel not written yet, or E2E_MODE=host), a stub page stands in for the panel and
-# the driver speaks the panel's side of docs/panel-host.md through the host.
-MODE=${E2E_MODE:-}
-if [[ -z $MODE ]]; then
-  if grep -q 'shared-step' dist/webview/panel.js; then MODE=panel; else MODE=host; fi
-fi
+MODE=${E2E_MODE:-panel}
+grep -q 'shared-step' dist/webview/panel.js || { echo "e2e: the panel bundle has no input#shared-step" >&2; exit 1; }
 VSCE=(node "$EXT/node_modules/@vscode/vsce/vsce" package --no-dependencies --allow-missing-repository --skip-license)
 if [[ $MODE == host ]]; then
-  say "NOTE: host mode: a stub page stands in for the panel (the bundle has no input#shared-step yet, or E2E_MODE=host)"
+  say "NOTE: host mode (E2E_MODE=host): a stub page stands in for the panel"
   # Packaged from a copy, so that dist/ (which others' tests use) keeps the real bundle.
   rm -rf "$E2E/pkg" && mkdir -p "$E2E/pkg/dist/webview"
   cp -r package.json README.md .vscodeignore media "$E2E/pkg/"

@@ -1,7 +1,7 @@
 // Generates src/protocol/generated/<schema>.ts from the JSON Schemas in ../schemas (run: npm run gen-types).
 // The extension and the panel use these types; a unit test checks the files are up to date.
 import { compileFromFile } from "json-schema-to-typescript";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -49,7 +49,20 @@ export async function generate() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  mkdirSync(out, { recursive: true });
-  for (const [name, text] of await generate()) writeFileSync(join(out, name), text);
-  console.log(`wrote ${out}`);
+  const files = await generate();
+  if (process.argv.includes("--check")) {
+    // Exit 1 naming every file that differs from a fresh generation (or is missing or extra).
+    const present = existsSync(out) ? readdirSync(out).filter((n) => n.endsWith(".ts")) : [];
+    const stale = [...files].filter(([name, text]) => !existsSync(join(out, name)) || readFileSync(join(out, name), "utf8") !== text);
+    const extra = present.filter((name) => !files.has(name));
+    if (stale.length || extra.length) {
+      console.error(`out of date (run npm run gen-types): ${[...stale.map(([n]) => n), ...extra].join(", ")}`);
+      process.exit(1);
+    }
+    console.log(`${files.size} files up to date`);
+  } else {
+    mkdirSync(out, { recursive: true });
+    for (const [name, text] of files) writeFileSync(join(out, name), text);
+    console.log(`wrote ${out}`);
+  }
 }

@@ -22,7 +22,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `img-src ${s} data: blob:`,
     `media-src ${s} blob:`,
     `script-src 'nonce-${nonce}'`,
-    `style-src ${s}`,
+    `style-src ${s} 'nonce-${nonce}'`,
     `font-src ${s}`,
     `connect-src ${s}`,
     `frame-src ${s} blob:`,

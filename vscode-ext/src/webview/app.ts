@@ -19,7 +19,7 @@ export class App {
   readonly loader: MediaLoader;
   private readonly panels = new Map<string, Panel>();
   private readonly panelsEl = el("main", { class: "panels" });
-  private readonly slider = el("input", { type: "range", min: "0", max: "0", step: "1", class: "shared-slider", "aria-label": "step of every panel" });
+  private readonly slider = el("input", { type: "range", min: "0", max: "0", step: "1", id: "shared-step", class: "shared-slider", "aria-label": "step of every panel" });
   private readonly stepLabel = el("span", { class: "step-label" });
   private readonly playButton = el("button", { class: "play", title: "Play the steps (Space)", "aria-label": "play" }, "▶");
   private readonly runsMenu = el("div", { class: "runs-menu" });

@@ -11,19 +11,23 @@ export async function openPanel({ colorScheme = "dark", viewport = { width: 1000
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   const page = await browser.newPage({ viewport, colorScheme, deviceScaleFactor: 1 });
   const errors = [];
+  const blocked = []; // what the HTML probe tried and the policy refused, on purpose
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {
-    if (m.type() === "error" && !m.text().includes("favicon")) errors.push(m.text());
+    if (m.type() !== "error" || m.text().includes("favicon")) return;
+    (m.text().includes("dvcstageLoaded") ? blocked : errors).push(m.text());
   });
   // Messages from logged HTML's sandboxed frames (the HTML test's probe), from the start.
   await page.addInitScript(() => {
     window.__probe = [];
+    window.__loaded = [];
     addEventListener("message", (e) => e.data?.dvcstageProbe && window.__probe.push(e.data.dvcstageProbe));
+    addEventListener("message", (e) => e.data?.dvcstageLoaded && window.__loaded.push(e.data));
   });
   await page.goto(host.url);
   await page.waitForSelector('section.panel[data-key="pred"] .stage[data-step]', { timeout: 30000 });
   return {
-    dir, facts, host, browser, page, errors,
+    dir, facts, host, browser, page, errors, blocked,
     async close() {
       await browser.close();
       await host.close();

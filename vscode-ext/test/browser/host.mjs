@@ -24,13 +24,14 @@ export function python() {
 /** Logs the test run into a fresh folder; returns the folder and the facts the script printed. */
 export function makeWorkspace(dir = mkdtempSync(join(tmpdir(), "dvcstage-panel-")), { bench = false } = {}) {
   const args = [join(here, "make_workspace.py"), dir, ...(bench ? ["--bench"] : [])];
-  const out = execFileSync(python(), args, { encoding: "utf8" });
+  // cwd: the workspace, so that DVCLive's dvc.yaml lands there and not in the caller's folder
+  const out = execFileSync(python(), args, { encoding: "utf8", cwd: dir });
   return { dir, facts: JSON.parse(out.trim().split("\n").pop()) };
 }
 
 /** Logs `count` more steps of "pred" into a workspace made by makeWorkspace; returns the steps. */
 export function logMore(dir, count) {
-  const out = execFileSync(python(), [join(here, "make_workspace.py"), dir, "--more", String(count)], { encoding: "utf8" });
+  const out = execFileSync(python(), [join(here, "make_workspace.py"), dir, "--more", String(count)], { encoding: "utf8", cwd: dir });
   return JSON.parse(out.trim().split("\n").pop()).steps;
 }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dvcstage import Html, Image, Live, Object3D, Table, box3d
+from dvcstage import Html, Image, Live, Table, box3d
 
 W, H = 64, 48
 STEPS = 6
@@ -78,7 +78,13 @@ def main(out: Path) -> None:
                 masks={"truth": {"mask_data": mask, "class_labels": {1: "cat"}}},
                 caption=f"step {step}",
             )
-            live.log({"samples": [Image(flat(step + i, 32, 32), caption=f"sample {i}") for i in range(3)]})
+            live.log(
+                {
+                    "samples": [
+                        Image(flat(step + i, 32, 32), caption=f"sample {i}") for i in range(3)
+                    ]
+                }
+            )
             live.log_histogram("weights", rng.normal(loc=step * 0.3, size=500), num_bins=24)
             live.log_metric("loss", 1 / (step + 1))
             live.next_step()
@@ -89,8 +95,12 @@ def main(out: Path) -> None:
             x0, y0 = float(x) * 0.9, float(y) * 0.9
             box_data.append(
                 {
-                    "position": {"minX": x0, "maxX": min(1.0, x0 + 0.02 + float(w) * 0.1),
-                                 "minY": y0, "maxY": min(1.0, y0 + 0.02 + float(h) * 0.1)},
+                    "position": {
+                        "minX": x0,
+                        "maxX": min(1.0, x0 + 0.02 + float(w) * 0.1),
+                        "minY": y0,
+                        "maxY": min(1.0, y0 + 0.02 + float(h) * 0.1),
+                    },
                     "class_id": i % 7,
                     "box_caption": f"obj{i}",
                     "scores": {"score": round(float(i) / 200, 3)},
@@ -99,37 +109,74 @@ def main(out: Path) -> None:
         live.log_image(
             "crowd.png",
             flat(2, 320, 240),
-            boxes={"predictions": {"box_data": box_data,
-                                   "class_labels": {i: f"class{i}" for i in range(7)}}},
+            boxes={
+                "predictions": {
+                    "box_data": box_data,
+                    "class_labels": {i: f"class{i}" for i in range(7)},
+                }
+            },
         )
 
         table = Table(columns=["id", "image", "label", "score"])
         for r in range(400):
             image = None
             if r < 12:
-                image = Image(flat(r % STEPS, 32, 24), boxes={"predictions": {"box_data": [
-                    {"position": {"minX": 0.25, "maxX": 0.75, "minY": 0.25, "maxY": 0.75},
-                     "class_id": 1, "scores": {"score": 0.7}}], "class_labels": {1: "cat"}}})
+                image = Image(
+                    flat(r % STEPS, 32, 24),
+                    boxes={
+                        "predictions": {
+                            "box_data": [
+                                {
+                                    "position": {
+                                        "minX": 0.25,
+                                        "maxX": 0.75,
+                                        "minY": 0.25,
+                                        "maxY": 0.75,
+                                    },
+                                    "class_id": 1,
+                                    "scores": {"score": 0.7},
+                                }
+                            ],
+                            "class_labels": {1: "cat"},
+                        }
+                    },
+                )
             table.add_data(r, image, ["cat", "dog", "bird"][r % 3], round(float(rng.uniform()), 4))
         live.log_table("preds", table)
         t = np.linspace(0, 0.5, 4000)
         live.log_audio("voice", np.sin(2 * np.pi * 440 * t) * 0.3, sample_rate=8000)
         frames = np.zeros((6, 3, 24, 32), np.uint8)
         for i in range(6):
-            frames[i, 0, :, i * 5:(i * 5) + 5] = 255
+            frames[i, 0, :, i * 5 : (i * 5) + 5] = 255
         live.log_video("clip", frames, fps=4, format="gif")
         live.log({"report": Html(HTML_PROBE)})
         live.log_object3d("cloud", rng.normal(size=(2000, 3)))
         live.log_object3d("dense", rng.normal(size=(310_000, 3)).astype(np.float32))
-        live.log_object3d("scene", {
-            "type": "lidar/beta",
-            "points": rng.uniform(-5, 5, (3000, 3)),
-            "boxes": [box3d(center=[0, 0, 0], size=[2, 2, 2], orientation=[1, 0, 0, 0],
-                            color=[255, 0, 0], label="car", score=0.9)],
-            "vectors": [{"start": [0, 0, 0], "end": [3, 0, 0]}],
-        })
+        live.log_object3d(
+            "scene",
+            {
+                "type": "lidar/beta",
+                "points": rng.uniform(-5, 5, (3000, 3)),
+                "boxes": [
+                    box3d(
+                        center=[0, 0, 0],
+                        size=[2, 2, 2],
+                        orientation=[1, 0, 0, 0],
+                        color=[255, 0, 0],
+                        label="car",
+                        score=0.9,
+                    )
+                ],
+                "vectors": [{"start": [0, 0, 0], "end": [3, 0, 0]}],
+            },
+        )
         live.log_molecule("water", str(pdb))
-    facts = {"width": W, "height": H, "steps": STEPS, "colours": [step_colour(s) for s in range(STEPS)]}
+    facts = {
+        "width": W,
+        "height": H,
+        "steps": STEPS,
+        "colours": [step_colour(s) for s in range(STEPS)],
+    }
     print(json.dumps(facts))
 
 
@@ -145,8 +192,14 @@ catch (e) { report.cookieRead = "blocked"; }
 try { localStorage.setItem("x", "1"); report.storage = "used"; }
 catch (e) { report.storage = "blocked"; }
 report.origin = String(self.origin);
+// Even with the panel's nonce, a script from a URL must not load (it would report itself).
+const loader = document.createElement("script");
+loader.nonce = document.currentScript.nonce;
+loader.src = "data:text/javascript,parent.postMessage({dvcstageLoaded:1},'*')";
+document.head.appendChild(loader);
 parent.postMessage({dvcstageProbe: report}, "*");
 </script></body></html>"""
+
 
 def bench(out: Path, steps: int = 30) -> None:
     """A second run, "bench": 512x384 noise photos with 20 boxes and a mask per step."""
@@ -157,13 +210,24 @@ def bench(out: Path, steps: int = 30) -> None:
             mask = np.zeros((384, 512), np.uint8)
             mask[100:200, 50:250] = 1 + step % 3
             box_data = [
-                {"position": {"minX": i / 25, "maxX": i / 25 + 0.1, "minY": 0.1, "maxY": 0.3 + i / 50},
-                 "class_id": i % 3, "scores": {"score": i / 20}}
+                {
+                    "position": {
+                        "minX": i / 25,
+                        "maxX": i / 25 + 0.1,
+                        "minY": 0.1,
+                        "maxY": 0.3 + i / 50,
+                    },
+                    "class_id": i % 3,
+                    "scores": {"score": i / 20},
+                }
                 for i in range(20)
             ]
             live.log_image(
-                f"photo/{step}.png", img,
-                boxes={"predictions": {"box_data": box_data, "class_labels": {0: "a", 1: "b", 2: "c"}}},
+                f"photo/{step}.png",
+                img,
+                boxes={
+                    "predictions": {"box_data": box_data, "class_labels": {0: "a", 1: "b", 2: "c"}}
+                },
                 masks={"seg": {"mask_data": mask, "class_labels": {1: "a", 2: "b", 3: "c"}}},
             )
             live.next_step()
@@ -175,7 +239,9 @@ def more(out: Path, count: int) -> None:
     with Live(str(out / "dvclive"), resume=True, save_dvc_exp=False) as live:
         for _ in range(count):
             live.next_step()
-            live.log_image(f"pred/{live.step}.png", flat(live.step % 6), caption=f"late {live.step}")
+            live.log_image(
+                f"pred/{live.step}.png", flat(live.step % 6), caption=f"late {live.step}"
+            )
             steps.append(live.step)
     print(json.dumps({"steps": steps}))
 

@@ -146,6 +146,9 @@ test("logged HTML runs in a sandbox that cannot reach the panel", async () => {
   assert.equal(report.storage, "blocked");
   assert.equal(report.origin, "null", "an opaque origin");
   assert.equal(await page.evaluate(() => document.body.hasAttribute("data-pwned")), false);
+  await page.waitForTimeout(1000); // a script from a URL would have reported by now
+  assert.deepEqual(await page.evaluate(() => window.__loaded), [], "a script from a URL loaded");
+  assert.match(ctx.blocked.join("\n"), /violates the following Content Security Policy directive: "script-src 'unsafe-inline'"/);
 });
 
 test("histograms: a heatmap over steps and the selected step's bars", async () => {

@@ -13,7 +13,7 @@ test("the CSP is the one docs/panel-host.md gives for VS Code", () => {
   assert.equal(
     contentSecurityPolicy(input.cspSource, "N"),
     "default-src 'none'; img-src https://*.vscode-cdn.net data: blob:; media-src https://*.vscode-cdn.net blob:; " +
-      "script-src 'nonce-N'; style-src https://*.vscode-cdn.net; font-src https://*.vscode-cdn.net; " +
+      "script-src 'nonce-N'; style-src https://*.vscode-cdn.net 'nonce-N'; font-src https://*.vscode-cdn.net; " +
       "connect-src https://*.vscode-cdn.net; frame-src https://*.vscode-cdn.net blob:; worker-src blob:",
   );
 });

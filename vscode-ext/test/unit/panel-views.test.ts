@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sortRows, visibleRows } from "../../src/webview/views/table";
 import { boxEdges, samplePoints, MAX_POINTS } from "../../src/webview/views/object3d";
-import { withNonce, HTML_SANDBOX } from "../../src/webview/views/html";
+import { HTML_SANDBOX, LOGGED_HTML_CSP, withNonce, withPolicy } from "../../src/webview/views/html";
 import { rampColor } from "../../src/webview/views/histogram";
 import { textColorOn } from "../../src/webview/colors";
 
@@ -44,11 +44,16 @@ test("a 3D box's 12 edges from its corners in any order", () => {
 test("logged HTML: inline scripts and styles get the nonce, scripts with src do not", () => {
   assert.equal(HTML_SANDBOX, "allow-scripts");
   const html = '<style>a{}</style><script>x()</script><SCRIPT type="module">y()</SCRIPT><script src="https://x/y.js"></script><script nonce="z">w()</script>';
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${LOGGED_HTML_CSP}">`;
   assert.equal(
     withNonce(html, "N"),
-    '<style nonce="N">a{}</style><script nonce="N">x()</script><SCRIPT nonce="N" type="module">y()</SCRIPT><script src="https://x/y.js"></script><script nonce="z">w()</script>',
+    meta +
+      '<style nonce="N">a{}</style><script nonce="N">x()</script><SCRIPT nonce="N" type="module">y()</SCRIPT><script src="https://x/y.js"></script><script nonce="z">w()</script>',
   );
-  assert.equal(withNonce(html, undefined), html);
+  assert.equal(withNonce(html, undefined), meta + html);
+  // the policy comes first, but after a doctype (which keeps the page out of quirks mode)
+  assert.equal(withPolicy("<!DOCTYPE html>\n<p>x</p>"), `<!DOCTYPE html>${meta}\n<p>x</p>`);
+  assert.doesNotMatch(LOGGED_HTML_CSP, /https?:|\*|'self'/);
 });
 
 test("colour helpers", () => {

@@ -1,11 +1,11 @@
 // Generated from schemas/protocol-changed.schema.json by scripts/gen-types.mjs (npm run gen-types). Do not edit.
 
 /**
- * Sent when new lines land in a run's media index (or a run appears, or its index is replaced). Ask dvcstage/item for the new items.
+ * Sent when new lines land in a run's media index (or a run appears, or its index is replaced), and when runs of git revisions or DVC experiments appear or disappear. Ask dvcstage/item for the new items.
  */
 export interface DvcstageChangedNotificationParams {
   /**
-   * A run id from dvcstage/runs (workspace:<dir> for a run in the workspace).
+   * A run id from dvcstage/runs.
    */
   run: string;
   lastStep: number | null;
@@ -22,15 +22,23 @@ export interface DvcstageChangedNotificationParams {
     item?: number;
   }[];
   /**
-   * The run was not known before: items lists everything it holds.
+   * The run was not known before. Workspace runs: items lists everything it holds. Revision and experiment runs: items is empty (ask dvcstage/media).
    */
   new?: true;
   /**
-   * The index was replaced or removed: re-query the run.
+   * The index was replaced or removed (or the run id now names another commit): re-query the run.
    */
   reset?: true;
   /**
    * More items arrived than listed.
    */
   truncated?: true;
+  /**
+   * A revision's or experiment's run is gone (its ref was deleted or fell out of the listed revisions).
+   */
+  removed?: true;
+  /**
+   * The run's kind; sent for commit and experiment runs.
+   */
+  kind?: "workspace" | "commit" | "experiment";
 }

@@ -10,18 +10,38 @@ import { errorText, type Cell, type CellContext } from "./types";
 export const HTML_SANDBOX = "allow-scripts";
 
 /**
+ * The policy put first in every logged page. It is enforced together with the panel's own
+ * (a `srcdoc` frame inherits that), so a resource must pass both: inline scripts and styles
+ * only, images and media from `data:`/`blob:` only -- no URL at all, even for a script that
+ * carries the panel's nonce.
+ */
+export const LOGGED_HTML_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+  "img-src data: blob:; media-src data: blob:; font-src data:";
+
+/**
  * A frame given `srcdoc` inherits the panel's Content-Security-Policy, which allows only
  * scripts and styles carrying the page's nonce (docs/panel-host.md). The logged page's inline
  * `<script>` and `<style>` elements get that nonce so that they work -- inside the sandbox,
- * where it opens nothing of the panel. Scripts with `src` get none: nothing is loaded from the
- * network or from other files.
+ * where it opens nothing of the panel. Scripts with `src` get none, and {@link LOGGED_HTML_CSP},
+ * added first, refuses every URL: nothing is loaded from the network or from other files.
  */
 export function withNonce(html: string, nonce: string | undefined): string {
-  if (!nonce) return html;
-  return html.replace(/<(script|style)\b([^>]*)>/gi, (tag, name: string, attrs: string) => {
-    if (/\bnonce\s*=/i.test(attrs) || (name.toLowerCase() === "script" && /\bsrc\s*=/i.test(attrs))) return tag;
-    return `<${name} nonce="${nonce}"${attrs}>`;
-  });
+  const tagged = !nonce
+    ? html
+    : html.replace(/<(script|style)\b([^>]*)>/gi, (tag, name: string, attrs: string) => {
+        if (/\bnonce\s*=/i.test(attrs) || (name.toLowerCase() === "script" && /\bsrc\s*=/i.test(attrs))) return tag;
+        return `<${name} nonce="${nonce}"${attrs}>`;
+      });
+  return withPolicy(tagged);
+}
+
+/** `html` with {@link LOGGED_HTML_CSP} as its first element (after a doctype, if any). */
+export function withPolicy(html: string): string {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${LOGGED_HTML_CSP}">`;
+  const doctype = /^\s*<!doctype[^>]*>/i.exec(html);
+  if (!doctype) return meta + html;
+  return doctype[0] + meta + html.slice(doctype[0].length);
 }
 
 export function htmlCell(ctx: CellContext): Cell {
