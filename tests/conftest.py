@@ -11,6 +11,18 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+# scripts/test sets this: there, everything a test needs has been installed, so a skip
+# (no Chromium, no node_modules, ...) means a broken setup and fails the run.
+NO_SKIPS = os.environ.get("DVCSTAGE_NO_SKIPS") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but DVCSTAGE_NO_SKIPS=1: {report.longrepr}"
 
 
 def run(
