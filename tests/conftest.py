@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def run(
-    *args: str, cwd: Path | None = None, check: bool = True
+    *args: str, cwd: Path | None = None, check: bool = True, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a command (``dvc`` and ``dvcstage`` from this interpreter's environment)."""
     command = list(args)
     if command[0] in ("dvc", "dvcstage"):
         command[0] = str(BIN / command[0])
-    return subprocess.run(command, cwd=cwd, check=check, capture_output=True, text=True)
+    return subprocess.run(command, cwd=cwd, check=check, capture_output=True, text=True, env=env)
+
+
+def exp_run(repo: Path, name: str, *params: str, env: Mapping[str, str] | None = None) -> None:
+    """``dvc exp run -n NAME PARAMS`` in ``repo``; fails with DVC's output."""
+    done = run("dvc", "exp", "run", "-n", name, *params, cwd=repo, check=False, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def make_repo(path: Path) -> Path:

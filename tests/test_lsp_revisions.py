@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import pytest
 import pytest_lsp
-from conftest import BIN, make_repo, run
+from conftest import BIN, exp_run, make_repo, run
 from dvcstage_lsp.revisions import IndexCache, RevisionSpec, discover, workspace_repos
 from lsprotocol import types
 from PIL import Image
@@ -63,11 +63,6 @@ DVC_YAML = textwrap.dedent(
           - dvclive/media
     """
 ).lstrip()
-
-
-def exp_run(repo: Path, name: str, *params: str) -> None:
-    done = run("dvc", "exp", "run", "-n", name, *params, cwd=repo, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def git(repo: Path, *args: str) -> str:

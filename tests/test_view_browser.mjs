@@ -1,7 +1,13 @@
 // Driven by tests/test_view_browser.py: Debian's Chromium (playwright-core from
 // vscode-ext/node_modules) opens the URL `dvcstage view` printed, moves the shared slider,
 // toggles a class, compares two runs side by side and checks the page's security.
-//   node test_view_browser.mjs URL [SCREENSHOT.png]
+//   node test_view_browser.mjs URL SCREENSHOT.png SPEC
+// SPEC (JSON) names the two runs to compare, in column order, each with the shade and last
+// step of its logged images (tests/test_view_support.py's LOG_RUN: the pixel at step s is
+// ((40 s + shade) % 256, 100, 200), a run past its last step showing its last one), the steps
+// to move the shared slider to, and `choose`: pick exactly these runs in the runs menu (once
+// the server has listed them) instead of the columns the panel opens with:
+//   {"runs": {"RUN": {"shade": 0, "last": 3}, ...}, "steps": [0, 2, 1], "choose": false}
 // Prints one JSON line of facts; exits 1 with the reason on the first failure.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -11,13 +17,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "vscode-ext", "package.json"));
 const { chromium } = require("playwright-core");
 
-const [url, screenshot] = process.argv.slice(2);
+const [url, screenshot, specText] = process.argv.slice(2);
+const spec = JSON.parse(specText);
 const PRED = 'section.panel[data-key="pred"]';
-const RUNS = ["workspace:dvclive", "workspace:other"];
-const SHADE = { "workspace:dvclive": 0, "workspace:other": 120 };
-const colour = (run, step) => [(40 * step + SHADE[run]) % 256, 100, 200];
+const RUNS = Object.keys(spec.runs);
+const shown = (run, step) => Math.min(step, spec.runs[run].last);
+const colour = (run, step) => [(40 * shown(run, step) + spec.runs[run].shade) % 256, 100, 200];
 const near = (a, b, tol = 3) => a.every((v, i) => Math.abs(v - b[i]) <= tol);
 const cell = (run) => `${PRED} .cell[data-run="${run}"]`;
+const menuItem = (run) => `.runs-menu [data-run="${run}"] input`;
 
 function check(ok, message) {
   if (!ok) throw new Error(message);
@@ -40,8 +48,10 @@ try {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`);
   });
   const external = [];
+  const files = new Set();
   page.on("request", (r) => {
     const u = new URL(r.url());
+    if (u.origin === new URL(url).origin && u.pathname.startsWith("/files/")) files.add(decodeURIComponent(u.pathname));
     if (u.origin !== new URL(url).origin && !["data:", "blob:", "about:"].includes(u.protocol)) external.push(r.url());
   });
 
@@ -52,8 +62,19 @@ try {
   check(cookies.length === 1 && cookies[0].httpOnly && cookies[0].sameSite === "Strict", `cookie: ${JSON.stringify(cookies)}`);
   check(await page.evaluate(() => document.cookie) === "", "the page's script can read the cookie");
 
-  // Two runs, side by side (the panel shows every workspace run as a column).
+  // Two runs, side by side: the panel opens with every workspace run as a column; runs of
+  // other revisions are listed once the server has found them, and chosen in the runs menu.
+  if (spec.choose) {
+    for (const run of RUNS) await page.waitForSelector(menuItem(run), { state: "attached", timeout: 120000 });
+    await page.locator(".runs-button").click();
+    for (const run of RUNS) await page.locator(menuItem(run)).check();
+    const others = await page.$$eval(".runs-menu [data-run]", (els, keep) => els.map((e) => e.dataset.run).filter((r) => !keep.includes(r)), RUNS);
+    for (const run of others) await page.locator(menuItem(run)).uncheck();
+    await page.locator(".runs-button").click();
+  }
   for (const run of RUNS) await page.waitForSelector(`${cell(run)} .stage[data-step]`, { timeout: 60000 });
+  facts.menu = await page.$$eval(".runs-menu [data-run]", (els) => els.map((e) => e.dataset.run));
+  facts.cells = await page.$$eval(`${PRED} .cell`, (els) => els.map((e) => e.dataset.run));
   facts.columns = await page.$$eval(".columns-header .column-title", (els) => els.map((e) => e.textContent));
 
   // Image pixel (x, y) of a column's stage, read from its canvas (base image or overlay).
@@ -73,13 +94,14 @@ try {
   const steps = await page.evaluate(() => window.dvcstagePanel.state.allSteps());
   facts.steps = steps;
   facts.seen = {};
-  for (const step of [0, 2, 1]) {
+  for (const step of spec.steps) {
+    check(steps.includes(step), `step ${step} is not on the slider: ${steps}`);
     await page.evaluate(({ index }) => {
       const input = document.querySelector("input.shared-slider");
       input.value = String(index);
       input.dispatchEvent(new Event("input", { bubbles: true }));
     }, { index: steps.indexOf(step) });
-    for (const run of RUNS) await page.waitForSelector(`${cell(run)} .stage[data-step="${step}"]`, { timeout: 20000 });
+    for (const run of RUNS) await page.waitForSelector(`${cell(run)} .stage[data-step="${shown(run, step)}"]`, { timeout: 20000 });
     await nextFrame();
     for (const run of RUNS) {
       const got = (await read(run, "base", 62, 2)).slice(0, 3); // a corner no box or mask covers
@@ -102,9 +124,9 @@ try {
 
   // The runs menu removes and brings back a column.
   await page.locator(".runs-button").click();
-  await page.locator(`.runs-menu [data-run="${RUNS[1]}"] input`).uncheck();
+  await page.locator(menuItem(RUNS[1])).uncheck();
   await page.waitForSelector(cell(RUNS[1]), { state: "detached", timeout: 10000 });
-  await page.locator(`.runs-menu [data-run="${RUNS[1]}"] input`).check();
+  await page.locator(menuItem(RUNS[1])).check();
   await page.waitForSelector(`${cell(RUNS[1])} .stage[data-step]`, { timeout: 20000 });
   await page.locator(".runs-button").click();
   facts.runsMenu = true;
@@ -126,6 +148,7 @@ try {
     await page.waitForTimeout(300);
     await page.screenshot({ path: screenshot });
   }
+  facts.files = [...files].sort();
   check(external.length === 0, `requests left the server: ${external}`);
   check(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   console.log(JSON.stringify(facts));

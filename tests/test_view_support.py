@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from conftest import exp_run, make_repo, run
+
 BIN = Path(sys.executable).parent
 LSP_DIR = Path(__file__).resolve().parents[1] / "lsp"
 URL_LINE = re.compile(r"^(http://([^/]+))/\?token=([A-Za-z0-9_-]+)$")
@@ -96,6 +98,40 @@ def make_workspace(parent: Path) -> Path:
 
 
 SECRET = "TOP-SECRET-outside-the-workspace\n"
+
+# The logger above as a DVC stage whose image shade and number of steps are parameters.
+EXPERIMENT_DVC_YAML = textwrap.dedent(
+    """
+    stages:
+      train:
+        cmd: python train.py dvclive ${steps} 0 ${shade}
+        deps: [train.py]
+        params: [steps, shade]
+        outs:
+          - dvclive/plots/images
+          - dvclive/media
+    """
+).lstrip()
+
+
+def make_experiments(parent: Path, experiments: dict[str, dict[str, int]]) -> Path:
+    """``parent/repo``, a git + DVC repository whose stage runs the logger above, and one DVC
+    experiment per entry of ``experiments`` (name -> ``{"steps": n, "shade": s}``), run with
+    ``dvc exp run -n NAME -S steps=n -S shade=s`` in that order. The workspace then holds the
+    results of ``dvc repro`` with the committed params (steps 3, shade 20)."""
+    root = make_repo(parent / "repo")
+    env = {**child_env(parent), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    (root / "train.py").write_text(LOG_RUN)
+    (root / "params.yaml").write_text("steps: 3\nshade: 20\n")
+    (root / "dvc.yaml").write_text(EXPERIMENT_DVC_YAML)
+    run("git", "add", "-A", cwd=root)
+    run("git", "commit", "-q", "-m", "stage", cwd=root)
+    for name, params in experiments.items():
+        exp_run(root, name, *(f"-S{key}={value}" for key, value in params.items()), env=env)
+    run("git", "checkout", "-q", "--", "params.yaml", cwd=root)
+    done = run("dvc", "repro", "-q", cwd=root, check=False, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
 
 
 @dataclass
