@@ -64,6 +64,9 @@ export function warmBundle(bundle: ImageBundle, settings: OverlaySettings): void
 }
 
 export const MAX_STAGE_HEIGHT = 520;
+/** Images drawn narrower than this (table thumbnails) get boxes without labels: a label would
+ * cover the picture. Hovering still shows each box's label and scores. */
+export const MIN_LABELLED_WIDTH = 160;
 
 export class ImageStage {
   readonly el: HTMLElement;
@@ -200,7 +203,7 @@ export class ImageStage {
       const y = Math.round(this.oy + box.y0 * s);
       ctx.strokeStyle = color;
       ctx.strokeRect(x, y, Math.round(this.ox + box.x1 * s) - x, Math.round(this.oy + box.y1 * s) - y);
-      if (this.settings.showCaptions) labels.push([boxLabel(box), color, x, y]);
+      if (this.settings.showCaptions && b.width * s >= MIN_LABELLED_WIDTH) labels.push([boxLabel(box), color, x, y]);
     }
     // Labels after every box so that no box line crosses a label.
     for (const [text, color, x, y] of labels) {
