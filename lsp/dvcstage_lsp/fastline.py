@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 # A JSON string: no raw control characters, only valid escapes (written "unrolled", so a
 # line that does not match fails in linear time). Bytes >= 0x80 are allowed here;
@@ -55,8 +56,20 @@ _LINE = re.compile(
 )  # fmt: skip
 
 _LINES = re.compile(rb"^" + _LINE.pattern + rb"$", re.MULTILINE)
+# The same, the whole line as a first group: what findall gives for a block.
+_ROWS = re.compile(rb"^(" + _LINE.pattern + rb")$", re.MULTILINE)
 
 QuickFields = tuple[str, int, int | None, str]
+
+
+class Columns(NamedTuple):
+    """The lines of a block all in the writer's layout, field by field (same order)."""
+
+    rows: list[bytes]
+    keys: list[str]
+    steps: list[int]
+    items: list[bytes]  # b"" where a line has no "item" member, else its digits
+    kinds: list[str]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,3 +120,35 @@ def split_lines(block: bytes) -> Iterator[tuple[bytes, QuickFields | None]]:
     if at < len(block):
         for row in block[at : len(block) - 1].split(b"\n"):
             yield row, None
+
+
+def whole_block(block: bytes) -> Columns | None:
+    """The fields of every line of ``block`` if *all* are in the writer's layout, else ``None``.
+
+    ``block`` holds complete lines (ending with a newline). One ``findall`` over the block
+    and no Python work per line: the quick path for a whole index. The answer is exactly
+    what :func:`split_lines` gives line by line: a match never spans a newline and is
+    anchored at both ends, so as many matches as newlines means every line matched. ``None``
+    (a line is blank, broken, in another layout, or not valid UTF-8) means "take the block
+    line by line".
+    """
+    if block and not block.endswith(b"\n"):
+        raise ValueError("the block must end with a newline")
+    found = _ROWS.findall(block)
+    if len(found) != block.count(b"\n"):
+        return None
+    if not block.isascii():
+        try:
+            block.decode("utf-8")  # a newline is never inside a UTF-8 sequence
+        except UnicodeDecodeError:
+            return None
+    if not found:
+        return Columns([], [], [], [], [])
+    rows, steps, keys, kinds, items = zip(*found, strict=True)
+    return Columns(
+        list(rows),
+        list(map(_text, keys)),
+        list(map(int, steps)),
+        list(items),
+        list(map(_text, kinds)),
+    )

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from lsprotocol import types
@@ -24,9 +24,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 from pygls.uris import to_fs_path
 
-from . import __version__, editor, queries
+from . import __version__, queries
 from . import protocol as p
-from .diagnostics import Problem, Severity, document_problems
 from .materialise import Materialiser, default_cache_dir
 from .options import OptionError, ServerOptions
 from .positions import LineIndex
@@ -35,10 +34,28 @@ from .runs import RunRegistry
 from .tracker import RevisionTracker
 from .watch import Watcher, registration, supports_dynamic_watch
 
+if TYPE_CHECKING:
+    from .diagnostics import Problem
+
+# The editor features and the diagnostics (and jsonschema, which they use) are imported when
+# first needed: not before the first answers to dvcstage/runs and dvcstage/media.
+
 logger = logging.getLogger(__name__)
 SOURCE = "dvcstage"
 DIAGNOSTIC_DELAY = 0.15
 LENS_REFRESH_DELAY = 0.5
+
+
+class PlainJson(dict[str, Any]):
+    """A custom request's result: plain JSON already, sent as it is.
+
+    (pygls' converter would otherwise walk it value by value: 100,000 steps take a tenth of a
+    second.)
+    """
+
+
+def _as_is(value: PlainJson) -> PlainJson:
+    return value
 
 
 def plain_converter() -> cattrs.Converter:
@@ -47,6 +64,7 @@ def plain_converter() -> cattrs.Converter:
     (pygls turns unknown params into namedtuples, which mangle keys such as ``"1"``.)
     """
     converter: cattrs.Converter = get_converter()
+    converter.register_unstructure_hook(PlainJson, _as_is)
 
     def keep(data: dict[str, Any], cls: type[Any]) -> Any:
         if cls is not JsonRPCResponseMessage and "params" not in data:
@@ -152,6 +170,8 @@ class DvcstageLanguageServer(LanguageServer):
 
 
 def _to_diagnostic(problem: Problem, lines: LineIndex) -> types.Diagnostic:
+    from .diagnostics import Severity
+
     start = lines.position(problem.start)
     end = lines.position(max(problem.end, problem.start))
     return types.Diagnostic(
@@ -183,6 +203,8 @@ async def publish_problems(ls: DvcstageLanguageServer, uri: str, delay: float = 
         return  # a newer change is on its way
     text = document.source
     roots = ls.runs().folders
+    from .diagnostics import document_problems
+
     problems = await asyncio.to_thread(document_problems, Path(path_text), text, roots)
     if problems is None:
         return
@@ -199,7 +221,7 @@ async def publish_problems(ls: DvcstageLanguageServer, uri: str, delay: float = 
 def _answer(method: str, compute: Callable[[dict[str, Any]], Any], params: Any) -> Any:
     """Check ``params``, compute the answer, turn a QueryError into a JSON-RPC error."""
     try:
-        return compute(queries.check_params(method, params))
+        return PlainJson(compute(queries.check_params(method, params)))
     except p.QueryError as exc:
         raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
@@ -288,14 +310,14 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
     @server.feature(p.ITEM)
     async def item(ls: DvcstageLanguageServer, params: Any) -> Any:
         try:
-            return await item_answer(ls, params)
+            return PlainJson(await item_answer(ls, params))
         except p.QueryError as exc:
             raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
     @server.feature(p.SERIES)
     async def series(ls: DvcstageLanguageServer, params: Any) -> Any:
         try:
-            return await series_answer(ls, params)
+            return PlainJson(await series_answer(ls, params))
         except p.QueryError as exc:
             raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
@@ -324,6 +346,8 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: DvcstageLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        from . import editor
+
         document = ls.workspace.get_text_document(params.text_document.uri)
         if not editor.is_python(document.uri, document.language_id):
             return None
@@ -331,6 +355,8 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def code_lens(ls: DvcstageLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        from . import editor
+
         document = ls.workspace.get_text_document(params.text_document.uri)
         if not editor.is_python(document.uri, document.language_id):
             return []
