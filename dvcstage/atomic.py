@@ -33,6 +33,29 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
+def link_atomic(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> int:
+    """Make ``path`` a hard link to ``source`` (a copy where links fail), atomically.
+
+    Returns the size of the file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{secrets.token_hex(6)}{TEMP_MARK}")
+    try:
+        os.link(source, temp)
+    except OSError:  # another file system, or links not supported: copy
+        data = Path(source).read_bytes()
+        write_bytes_atomic(target, data)
+        return len(data)
+    try:
+        temp.replace(target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    return target.stat().st_size
+
+
 def append_bytes(path: str | os.PathLike[str], data: bytes, header: bytes | None = None) -> None:
     """Append ``data`` as one write; a torn tail from an earlier crash is cut first.
 
@@ -49,18 +72,30 @@ def append_bytes(path: str | os.PathLike[str], data: bytes, header: bytes | None
         handle.write(data)
 
 
-def cut_torn_tail(handle: BinaryIO) -> None:
-    """Truncate a partial last line (no newline) that a killed writer left in ``handle``."""
+def cut_torn_tail(handle: BinaryIO, chunk: int = 1 << 20) -> int:
+    """Truncate a partial last line (no newline) that a killed writer left in ``handle``.
+
+    The partial line may be of any length (a table's line can exceed megabytes): the file is
+    searched backwards for the last newline. Returns the number of bytes cut.
+    """
     size = handle.seek(0, os.SEEK_END)
     if size == 0:
-        return
+        return 0
     handle.seek(size - 1)
     if handle.read(1) == b"\n":
-        return
-    start = max(0, size - (1 << 20))
-    handle.seek(start)
-    cut = handle.read().rfind(b"\n")
-    handle.truncate(start + cut + 1 if cut >= 0 else 0)
+        return 0
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        handle.seek(start)
+        cut = handle.read(end - start).rfind(b"\n")
+        if cut >= 0:
+            keep = start + cut + 1
+            handle.truncate(keep)
+            return size - keep
+        end = start
+    handle.truncate(0)
+    return size
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -30,8 +30,13 @@ def _index(args: argparse.Namespace) -> int:
     if not Path(args.dir).is_dir():
         print(f"{args.dir}: not a folder", file=sys.stderr)
         return 2
-    count = rebuild_index(args.dir)
-    print(f"{args.dir}: index rebuilt with {count} item(s)")
+    result = rebuild_index(args.dir)
+    for path, why in result.skipped:
+        print(f"{Path(args.dir) / path}: skipped: {why}", file=sys.stderr)
+    print(f"{args.dir}: index rebuilt with {result.lines} item(s)")
+    if result.skipped:
+        print(f"{len(result.skipped)} file(s) could not be read back", file=sys.stderr)
+        return 1
     return 0
 
 

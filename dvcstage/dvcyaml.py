@@ -1,23 +1,22 @@
-"""The ``dvc.yaml`` that :class:`dvcstage.Live` keeps: DVCLive's entries plus one per image.
+"""The ``dvc.yaml`` entries :class:`dvcstage.Live` keeps: DVCLive's, plus histogram series.
 
-DVCLive lists the whole ``plots/images`` folder. DVC then renders every file in it, so the
-JSON sidecars would become stray (and broken) vega plots and the class-id mask PNGs black
-images. dvcstage lists each image file instead, in the form
-``{path: {y: {path: image}}}``: the explicit data source keeps DVC from matching every entry
-against every other (a bare list of paths costs DVC quadratic time: 22.6 s for 2,000 images
-against 3.4 s in this form, measured with DVC 3.67). The image lines are rendered as text
-and spliced into DVCLive's merge, which stays a small YAML round trip.
+The entries are per folder or per series, never per image, so ``dvc.yaml`` does not change
+as steps go by: images are DVCLive's folder entry (``plots/images``). A file whose entries
+are already right is not rewritten at all (a pipeline's ``dvc.yaml`` stays byte-identical
+across runs). Older dvcstage versions listed every image; those entries are dropped when the
+file is next written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import json
 import os
 import re
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -30,28 +29,23 @@ from .atomic import TEMP_MARK, write_text_atomic
 from .histogram_views import heatmap_path, last_path
 from .plot_templates import histogram_plot_entries
 
-PLACEHOLDER = ".dvcstage-images"
-# A top-level "plots:" whose next line is neither a list item nor indented: an empty list.
-_EMPTY_PLOTS = re.compile(r"^plots:[ \t]*(?:\n|\Z)(?![ \t]*-|[ \t]+\S)", re.MULTILINE)
-# One image entry as render_image_entry writes it: recognised and dropped before each merge.
-_OWN_ENTRY = re.compile(
-    r'^[ \t]*- "(?:[^"\\]|\\.)*": \{y: \{"(?:[^"\\]|\\.)*": image\}\}[ \t]*\n', re.MULTILINE
-)
-
 if TYPE_CHECKING:
     from .live import Live
 
-
-def render_image_entry(path: str, indent: str = "") -> str:
-    """The YAML line of one image entry, JSON-quoted (valid YAML, and recognisable again)."""
-    quoted = json.dumps(path, ensure_ascii=False)
-    return f"{indent}- {quoted}: {{y: {{{quoted}: image}}}}\n"
+# One image entry as older versions wrote it: recognised and dropped before a merge (a YAML
+# round trip over thousands of them takes seconds).
+_OLD_IMAGE_ENTRY = re.compile(
+    r'^[ \t]*- "(?:[^"\\]|\\.)*": \{y: \{"(?:[^"\\]|\\.)*": image\}\}[ \t]*\n', re.MULTILINE
+)
+# A top-level "plots:" whose next line is neither a list item nor indented: an empty list.
+_EMPTY_PLOTS = re.compile(r"^plots:[ \t]*(?:\n|\Z)(?![ \t]*-|[ \t]+\S)", re.MULTILINE)
+_SECTIONS = ("params", "metrics", "plots", "artifacts")
 
 
 def desired_dvcyaml(live: Live) -> dict[str, Any]:
-    """What DVCLive would write, without its ``plots/images`` folder entry, plus two entries
-    per histogram series (``plots/histograms/<key>.tsv``): a heatmap over steps and the
-    last step overlaid across revisions, drawn by dvcstage's templates."""
+    """What DVCLive would write, plus two entries per histogram series
+    (``plots/histograms/<key>.tsv``): a heatmap over steps and the last step overlaid across
+    revisions, drawn by dvcstage's templates."""
     dvcyaml_dir = Path(live.dvc_file).parent.absolute().as_posix()
     content: dict[str, Any] = {}
     if live._params:
@@ -62,6 +56,9 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
     metrics_path = Path(live.plots_dir) / Metric.subfolder
     if metrics_path.exists():
         plots.append({rel_path(metrics_path, dvcyaml_dir): {"x": "step"}})
+    if live._has_images:  # a folder of images only (sidecars and masks stay beside them)
+        folder = live.previews_dir if live._previews else live.images_dir
+        plots.append(rel_path(folder, dvcyaml_dir))
     for plot in live._plots.values():
         plots.append({rel_path(plot.output_path, dvcyaml_dir): plot.plot_config})
     if live._histogram_series:
@@ -84,34 +81,54 @@ def desired_dvcyaml(live: Live) -> dict[str, Any]:
     return content
 
 
-def _strip_own_entries(text: str) -> str:
-    """The file without the image lines this module wrote, and without a ``plots:`` they
-    leave empty (DVCLive's merge cannot handle a null list)."""
-    text = _OWN_ENTRY.sub("", text)
-    return _EMPTY_PLOTS.sub("", text)
+def _owned(entry: Any, live_prefix: str) -> bool:
+    """Whether a dvc.yaml entry is the run's (DVCLive's rule: it names the run's folder)."""
+    if isinstance(entry, str):
+        return live_prefix in entry
+    if isinstance(entry, dict) and len(entry) == 1:
+        return live_prefix in str(next(iter(entry)))
+    return False
 
 
-@dataclass(frozen=True)
-class DvcyamlTarget:
-    """Where a run's ``dvc.yaml`` goes, taken from a :class:`Live` on the calling thread."""
+def _current_entries(text: str, live_prefix: str) -> dict[str, Any] | None:
+    """The run's entries in ``text`` as plain data, ``None`` if the file cannot be read."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
-    dvc_file: str
-    live_dir: str
-    images_dir: str
+    try:
+        loaded = YAML(typ="safe", pure=True).load(text)
+    except YAMLError:
+        return None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        return None
+    found: dict[str, Any] = {}
+    for section in _SECTIONS:
+        value = loaded.get(section)
+        if section == "artifacts":
+            if isinstance(value, dict):
+                found[section] = value
+        elif isinstance(value, list):
+            owned = [entry for entry in value if _owned(entry, live_prefix)]
+            if owned:
+                found[section] = owned
+    return found
 
-    @classmethod
-    def of(cls, live: Live) -> DvcyamlTarget:
-        return cls(live.dvc_file, live.dir, str(Path(live.plots_dir) / "images"))
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
-def _merge_with_dvclive(target: DvcyamlTarget, text: str, content: dict[str, Any]) -> str:
+def _merge_with_dvclive(dvc_file: Path, live_dir: str, text: str, content: dict[str, Any]) -> str:
     """DVCLive's own merge (kept entries, dropped stale ones), run on a scratch copy."""
-    path = Path(target.dvc_file)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}{TEMP_MARK}")
+    scratch = dvc_file.with_name(
+        f".{dvc_file.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_MARK}"
+    )
     try:
         if text.strip():
             scratch.write_text(text, encoding="utf-8")
-            update_dvcyaml(SimpleNamespace(dvc_file=str(scratch), dir=target.live_dir), content)
+            update_dvcyaml(SimpleNamespace(dvc_file=str(scratch), dir=live_dir), content)
         else:
             from dvclive.serialize import dump_yaml
 
@@ -121,33 +138,64 @@ def _merge_with_dvclive(target: DvcyamlTarget, text: str, content: dict[str, Any
         scratch.unlink(missing_ok=True)
 
 
-def write_dvcyaml(target: DvcyamlTarget, content: dict[str, Any], images: Sequence[str]) -> None:
-    """Merge DVCLive's entries and one entry per image into ``target.dvc_file``, atomically.
+def write_dvcyaml(
+    dvc_file: str,
+    live_dir: str,
+    content: dict[str, Any],
+    warn: Callable[..., None] | None = None,
+) -> bool:
+    """Make ``dvc_file`` hold ``content`` as the run's entries; returns whether it wrote.
 
-    ``content`` is :func:`desired_dvcyaml`'s result; ``images`` are paths relative to the
-    images folder. Entries the user wrote (stages, other plots) are kept. Image entries are
-    rendered as text and spliced in at a placeholder, because a YAML round trip over
-    thousands of them takes seconds.
+    Entries the user wrote (stages, other plots) are kept. A file that already holds exactly
+    these entries is left untouched. A ``dvc.yaml`` that cannot be parsed is left as it is,
+    with a warning (DVCLive's behaviour): logging goes on.
     """
-    path = Path(target.dvc_file)
+    path = Path(dvc_file)
     path.parent.mkdir(parents=True, exist_ok=True)
-    dvcyaml_dir = path.parent.absolute().as_posix()
-    prefix = rel_path(target.images_dir, dvcyaml_dir)
-    paths = [f"{prefix}/{name}" for name in images]
-    content = copy.deepcopy(content)
-    placeholder = rel_path(str(Path(target.live_dir) / PLACEHOLDER), dvcyaml_dir)
-    if paths:
-        content.setdefault("plots", []).append(placeholder)
-    text = _strip_own_entries(path.read_text(encoding="utf-8")) if path.exists() else ""
-    merged = _merge_with_dvclive(target, text, content)
-    if paths:
-        line = re.compile(rf"^([ \t]*)- ['\"]?{re.escape(placeholder)}['\"]?[ \t]*\n", re.MULTILINE)
-        match = line.search(merged)
-        if match is None:  # an unusual style (a flow-style list): take the slow, general path
-            content["plots"].remove(placeholder)
-            content["plots"].extend({p: {"y": {p: "image"}}} for p in paths)
-            merged = _merge_with_dvclive(target, text, content)
-        else:
-            rendered = "".join(render_image_entry(p, match.group(1)) for p in paths)
-            merged = merged[: match.start()] + rendered + merged[match.end() :]
+    with _folder_lock(path.parent):
+        return _write_locked(path, live_dir, content, warn)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Serialise read-merge-write of one ``dvc.yaml`` between processes (runs sharing it):
+    a lock on its folder, which the atomic rename of the file does not replace."""
+    fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _write_locked(
+    path: Path, live_dir: str, content: dict[str, Any], warn: Callable[..., None] | None
+) -> bool:
+    dvc_file = str(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    dvcyaml_dir = path.parent.absolute()
+    live_prefix = os.path.relpath(Path(live_dir).absolute(), dvcyaml_dir) + "/"
+    current = _current_entries(text, live_prefix)
+    if current is None:
+        if warn is not None:
+            warn("dvcstage: %s is not valid YAML; its entries were not updated", dvc_file)
+        return False
+    wanted = {k: v for k, v in content.items() if v}
+    if _canonical(current) == _canonical(wanted) and not _OLD_IMAGE_ENTRY.search(text):
+        return False
+    text = _EMPTY_PLOTS.sub("", _OLD_IMAGE_ENTRY.sub("", text))
+    try:
+        merged = _merge_with_dvclive(path, live_dir, text, content)
+    except Exception as exc:  # DVCLive warns about a dvc.yaml it cannot merge
+        if warn is None:
+            raise
+        warn("dvcstage: could not update %s: %s", dvc_file, exc)
+        return False
     write_text_atomic(path, merged)
+    return True
+
+
+def render_image_entry(path: str, indent: str = "") -> str:
+    """One image entry as older versions wrote it (for tools reading such files)."""
+    quoted = json.dumps(path, ensure_ascii=False)
+    return f"{indent}- {quoted}: {{y: {{{quoted}: image}}}}\n"

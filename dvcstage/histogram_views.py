@@ -60,6 +60,48 @@ def _steps_of(text: bytes) -> list[tuple[int, bytes]]:
     return [(step, b"".join(blocks[step])) for step in order]
 
 
+def last_series_block(path: Path, chunk: int = 1 << 16) -> tuple[int, bytes] | None:
+    """``(step, rows)`` of the last step in a series file, reading only its end.
+
+    ``None`` when the file is missing or holds no complete row.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return None
+    with handle:
+        size = handle.seek(0, 2)
+        start = size
+        while True:
+            start = max(0, start - chunk)
+            handle.seek(start)
+            tail = handle.read(size - start)
+            rows = tail.splitlines(keepends=True)
+            if start > 0:
+                rows = rows[1:]  # the first row may be cut
+            complete = [row for row in rows if row.endswith(b"\n")]
+            block: list[bytes] = []
+            step: int | None = None
+            for row in reversed(complete):
+                field = row.split(b"\t", 1)[0]
+                if not field.isdigit():
+                    if start == 0:
+                        break  # the header
+                    continue
+                if step is None:
+                    step = int(field)
+                elif int(field) != step:
+                    return step, b"".join(reversed(block))
+                block.append(row)
+            else:
+                if start > 0:
+                    chunk *= 2
+                    continue
+            if step is None:
+                return None
+            return step, b"".join(reversed(block))
+
+
 class HistogramViews:
     """The two views of one series. Not thread-safe: every call comes from the series' writer
     thread (a series is always written by the same thread, see :meth:`Histogram.shard`)."""
@@ -142,3 +184,15 @@ def _with_from(rows: bytes, start: int) -> bytes:
     """``rows`` (TSV lines) with a ``from`` column appended."""
     suffix = b"\t%d\n" % start
     return b"".join(row[:-1] + suffix for row in rows.splitlines(keepends=True))
+
+
+def rebuild_views(run_dir: str | Path, series: PurePosixPath) -> None:
+    """Rewrite both views of ``series`` from the series file (after it was cut)."""
+    root = Path(run_dir)
+    for view in (heatmap_path(series), last_path(series)):
+        (root / view).unlink(missing_ok=True)
+    views = HistogramViews(root, str(series))
+    views._load()
+    last = last_series_block(root / series)
+    if last is not None:
+        write_bytes_atomic(root / last_path(series), TSV_HEADER + last[1])

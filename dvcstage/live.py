@@ -1,4 +1,4 @@
-"""``dvcstage.Live``: DVCLive's ``Live`` with rich media, written off the training thread."""
+"""``dvcstage.Live``: DVCLive's ``Live`` with rich media, written by a writer process."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import json
 import logging
 import os
 import shutil
-import time
 import weakref
-from collections.abc import Callable, Mapping
-from functools import partial
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,26 +17,33 @@ import dvclive
 from dvclive import env as dvclive_env
 from dvclive.dvc import _find_dvc_root, find_overlapping_stage
 from dvclive.live import Live as DvcLive
+from dvclive.plots.image import Image as DvcLiveImage
 from dvclive.plots.metric import Metric
 from dvclive.plots.utils import NumpyEncoder
 
 from .atomic import TEMP_MARK, remove_stale_temporaries, write_text_atomic
-from .dvcyaml import DvcyamlTarget, desired_dvcyaml, write_dvcyaml
+from .dvcyaml import desired_dvcyaml, write_dvcyaml
 from .errors import (
     InvalidMediaNameError,
     InvalidMediaTypeError,
     InvalidMediaValueError,
     MediaWriteError,
 )
-from .histogram_views import VIEWS_FOLDER, HistogramViews
-from .index import IMAGES_FOLDER, INDEX_FILE, MediaIndex, latest_items, read_index
+from .histogram_views import VIEWS_FOLDER, rebuild_views
+from .index import INDEX_FILE, repair_torn_tail
+from .item_writer import ItemWriter
+from .jobs import LinkPreviews, WriteMedia
+from .journal import SESSIONS_FOLDER
 from .media.audio import check_clip_budget, count_clips
-from .media.base import MEDIA_FOLDER, EncodedItem, Media, MediaSlot
+from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
-from .media.image import Image, encode_image
+from .media.histogram import HISTOGRAMS_FOLDER
+from .media.image import Image, check_format_limits
 from .names import check_image_name, check_relative_name, key_and_step_of
 from .plot_templates import install_templates, list_templates
-from .writer import BackgroundWriter
+from .resume import prune_rows_from
+from .sessions import discard_sessions, finish_sessions
+from .writer import DEFAULT_STALL_SECONDS, MediaWriter
 
 logger = logging.getLogger("dvcstage")
 
@@ -47,6 +52,11 @@ LOG_VALUE_HELP = (
     "Audio, Video, Table, Html, Object3D, Molecule), a list of media objects, or a dict of "
     "these (keys joined with '/')"
 )
+#: Images this small are also written before ``log_image`` returns, as DVCLive writes every
+#: image: encoding one costs about 0.1 ms, and code written for DVCLive may read it back.
+INLINE_IMAGE_PIXELS = 64 * 64
+#: Seconds the interpreter's exit waits for a writer that makes no progress (a stuck disk).
+EXIT_STALL_SECONDS = 60.0
 
 
 class SummaryEncoder(NumpyEncoder):
@@ -59,31 +69,36 @@ class SummaryEncoder(NumpyEncoder):
         return super().default(o)
 
 
-def _flush_at_exit(ref: weakref.ReferenceType[Live]) -> None:
+class _LoggedImage(DvcLiveImage):
+    """DVCLive's record of a logged image (``Live._images``), for DVC Studio's live updates
+    and DVCLive's ``make_dvcyaml``: where the file DVC draws is, and the step it was logged at.
+    The file itself is written by the writer process, never by :meth:`dump`."""
+
+    def __init__(self, name: str, output_folder: str, drawn: Path, step: int) -> None:
+        super().__init__(name, output_folder)
+        self.drawn = drawn
+        self.step = step
+
+    @property
+    def output_path(self) -> Path:
+        return self.drawn
+
+    def dump(self, val: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("dvcstage writes images in its writer process")
+
+
+def _finish_at_exit(ref: weakref.ReferenceType[Live]) -> None:
+    """At interpreter exit, leave what ``end()`` would leave: media written, dvc.yaml and
+    metrics.json current. Bounded: a writer without progress is given up with a message."""
     live = ref()
-    if live is not None and live._writer is not None:
-        try:
-            live._writer.close()
-        except MediaWriteError as exc:  # at exit there is no caller left to raise to
-            logger.error("dvcstage: %s", exc)
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this machine)."""
+    if live is None or live._ended:
+        return
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # it exists, owned by someone else (or we cannot tell: keep its file)
-    return True
-
-
-def _encode_with_views(encode: Callable[[], EncodedItem], views: HistogramViews) -> EncodedItem:
-    """Encode a histogram and update its ``dvc plots`` views (on the series' writer thread)."""
-    item = encode()
-    views.add(item.step, item.files[0].data)
-    return item
+        live._finish_files(EXIT_STALL_SECONDS)
+    except MediaWriteError as exc:  # at exit there is no caller left to raise to
+        logger.error("dvcstage: %s", exc)
+    except Exception:  # an exit hook must not hide the program's own outcome
+        logger.exception("dvcstage: could not finish the run's files at exit")
 
 
 class Live(DvcLive):
@@ -93,19 +108,24 @@ class Live(DvcLive):
     :meth:`log` or the ``log_<kind>`` methods: histograms, audio, video, tables, HTML, 3D
     objects and molecules.
 
-    Everything DVCLive does keeps working. Media calls validate on the calling thread and
-    return at once; background threads encode and write the files atomically. Call
-    :meth:`flush` to wait for them; :meth:`end` (or leaving the ``with`` block) does.
+    Everything DVCLive does keeps working, and DVCLive's files are DVCLive's: after
+    :meth:`next_step` returns, ``metrics.json``, the metric rows, ``dvc.yaml`` and the step
+    signal are on disk. Media calls validate on the calling thread, append the item to a
+    journal on disk and return; from then on the item survives this process being killed.
+    A writer process encodes and writes the files atomically. :meth:`flush` waits for it;
+    :meth:`end` (or leaving the ``with`` block, or the interpreter exiting) does.
 
     Extra keyword arguments:
         cache_media: cache ``<dir>/media`` (audio, video, tables, ...) with DVC at
             :meth:`end`, as ``cache_images`` does for images; defaults to ``cache_images``.
             Inside ``dvc exp run`` the stage's ``outs`` own the folders instead.
-        writer_threads: background writer threads (default: one per core, at most 4).
-        max_pending_mb: memory the queued media may hold (their copied pixels) before
-            logging calls wait for the writer threads (default 512 MiB).
-        dvcyaml_interval: seconds between ``dvc.yaml`` rewrites that only add image entries
-            (other changes are written at once, and :meth:`end` always writes).
+        writer_threads: encoding threads of the writer process (default: one per core,
+            at most 4).
+        max_pending_mb: journal not yet written (copied pixels, encoded later) beyond which
+            logging calls wait for the writer process (default 512 MiB).
+        previews: draw boxes, masks and captions into the images ``dvc plots`` and DVC
+            Studio show (``plots/previews/``, listed in ``dvc.yaml`` once an image has
+            overlays); ``False`` shows them bare there. The panel always draws them itself.
     """
 
     def __init__(
@@ -123,24 +143,29 @@ class Live(DvcLive):
         cache_media: bool | None = None,
         writer_threads: int | None = None,
         max_pending_mb: float = 512,
-        dvcyaml_interval: float = 10.0,
+        previews: bool = True,
     ) -> None:
         # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
-        self._media_images: dict[str, None] = {}
-        self._media_stems: dict[str, str] = {}
+        self._root: Path = Path(dir).absolute()  # a later chdir changes nothing
+        # What items logged so far occupy (run-relative): a stem's main file ("<stem>.*" when
+        # its suffix is the kind's choice), exact files, and the folders they are in.
+        self._stems: dict[str, str] = {}
+        self._files: set[str] = set()
+        self._dirs: set[str] = set()
         self._media_kinds: set[str] = set()
+        self._has_images = False
+        self._previews = False  # dvc.yaml lists plots/previews (an image had overlays)
+        self._draw_previews = bool(previews)
         self._histogram_series: dict[str, str] = {}  # key (with list item) -> run-relative TSV
-        self._histogram_views: dict[str, HistogramViews] = {}  # run-relative TSV -> its views
         self._audio_clips: tuple[int, int] = (0, 0)  # (step, audio clips logged at it)
-        self._dvcyaml_written: tuple[Any, Any] | None = None
-        self._dvcyaml_written_at = 0.0
-        self._dvcyaml_interval = dvcyaml_interval
-        self._dvcyaml_force = False
-        self._writer: BackgroundWriter | None = None
+        self._dvcyaml_signature: tuple[Any, ...] | None = None
+        self._writer: MediaWriter | None = None
+        self._inline: ItemWriter | None = None
         self._signal_file: str | None = None
-        self._in_next_step = False
         self._writer_threads = writer_threads
         self._templates_checked = False
+        self._resumed = False
+        self._ended = False
         self._cache_media = cache_images if cache_media is None else cache_media
         self._max_pending_bytes = int(max_pending_mb * 1024 * 1024)
         super().__init__(
@@ -154,76 +179,113 @@ class Live(DvcLive):
             exp_message=exp_message,
             monitor_system=monitor_system,
         )
-        atexit.register(_flush_at_exit, weakref.ref(self))
+        atexit.register(_finish_at_exit, weakref.ref(self))
 
     # -- paths ------------------------------------------------------------------------------
 
     @property
     def index_file(self) -> str:
         """The run's media index (``<dir>/media.jsonl``)."""
-        return str(Path(self.dir) / INDEX_FILE)
+        return str(self._root / INDEX_FILE)
 
     @property
     def images_dir(self) -> str:
         """Where images, their sidecars and masks go (``<dir>/plots/images``)."""
-        return str(Path(self.dir) / IMAGES_FOLDER)
+        return str(self._root / IMAGES_FOLDER)
 
-    # -- DVCLive hooks ----------------------------------------------------------------------
+    @property
+    def previews_dir(self) -> str:
+        """What ``dvc plots`` shows of the images, overlays drawn in (``<dir>/plots/previews``)."""
+        return str(self._root / PREVIEWS_FOLDER)
 
     @property
     def media_dir(self) -> str:
         """Where the other media kinds go (``<dir>/media/<kind>/<key>/<step>.*``)."""
-        return str(Path(self.dir) / MEDIA_FOLDER)
+        return str(self._root / MEDIA_FOLDER)
 
     @property
     def histograms_dir(self) -> str:
         """Histogram series, one append-only TSV per key (``<dir>/plots/histograms``)."""
-        return str(Path(self.plots_dir) / "histograms")
+        return str(self._root / HISTOGRAMS_FOLDER)
+
+    # -- DVCLive hooks ----------------------------------------------------------------------
+
+    def _own_sessions(self) -> set[Path]:
+        return {self._writer.session} if self._writer is not None else set()
 
     def _init_cleanup(self) -> None:
+        discard_sessions(self._root, self._own_sessions())
         super()._init_cleanup()
         Path(self.index_file).unlink(missing_ok=True)
         shutil.rmtree(self.media_dir, ignore_errors=True)
+        shutil.rmtree(self.previews_dir, ignore_errors=True)
         shutil.rmtree(self.histograms_dir, ignore_errors=True)
-        shutil.rmtree(Path(self.dir) / VIEWS_FOLDER, ignore_errors=True)
+        shutil.rmtree(self._root / VIEWS_FOLDER, ignore_errors=True)
         self._remove_stale_merges()
 
     def _remove_stale_merges(self) -> None:
         """Scratch copies of dvc.yaml that a run killed mid-merge left behind.
 
-        A scratch copy is named after the process merging (``.dvc.yaml.<pid>-<thread>``): one
-        of a process still running (another run sharing this dvc.yaml) is left alone.
+        A scratch copy is named after the process merging (``.dvc.yaml.<pid>-<token>``):
+        those of this process or of another one still running are left alone.
         """
         dvc_file = Path(self.dvc_file)
         for scratch in dvc_file.parent.glob(f".{dvc_file.name}.*{TEMP_MARK}"):
             owner = scratch.name[len(dvc_file.name) + 2 :].split("-", 1)[0]
-            if owner.isdigit() and int(owner) != os.getpid() and _process_alive(int(owner)):
+            if owner.isdigit() and (int(owner) == os.getpid() or _process_alive(int(owner))):
                 continue
             scratch.unlink(missing_ok=True)
 
     def _init_resume(self) -> None:
-        super()._init_resume()
-        remove_stale_temporaries(self.dir)
-        self._remove_stale_merges()
-        for line in latest_items(read_index(self.index_file).lines).values():
-            if line["kind"] != "image":
-                self._media_kinds.add(line["kind"])
-                if line["kind"] == "histogram":
-                    name = line["key"] if "item" not in line else f"{line['key']}/{line['item']}"
-                    self._histogram_series[name] = line["files"][0]["path"]
-                continue
-            for file in line["files"]:
-                path = PurePosixPath(file["path"])
-                if file["role"] == "image" and (Path(self.dir) / path).is_file():
-                    name = path.relative_to(IMAGES_FOLDER)
-                    self._media_images[str(name)] = None
-                    self._media_stems[str(name.with_suffix(""))] = str(name)
+        """Resume where the killed or ended run stopped.
 
-    def _ensure_writer(self) -> BackgroundWriter:
+        First every item an earlier process journaled is written (its writer may still be
+        running, or have died too), so the folder holds everything that was logged. Then
+        DVCLive's rule: the run continues after the last step whose ``next_step()`` returned
+        (``metrics.json``, written when every item of the step was journaled). Rows of later
+        steps (a step cut short) are dropped from metric and histogram series, so the steps
+        logged again do not appear twice.
+        """
+        report = finish_sessions(self._root, self._own_sessions())
+        if not report.running:
+            remove_stale_temporaries(self._root)
+        repair_torn_tail(self.index_file)
+        self._remove_stale_merges()
+        super()._init_resume()
+        self._resumed = True
+        latest = self.read_latest()
+        if isinstance(latest.get("step"), int):
+            self._step = latest["step"] + 1  # DVCLive resumes at 0 after a completed step 0
+            cut = prune_rows_from(self._root / "plots", self._step)
+            for series in cut:
+                if series.is_relative_to(self._root / HISTOGRAMS_FOLDER):
+                    rebuild_views(
+                        self._root, PurePosixPath(series.relative_to(self._root).as_posix())
+                    )
+        self._restore_state()
+
+    def _restore_state(self) -> None:
+        """What dvc.yaml needs to know of the media already in the folder."""
+        images = Path(self.images_dir)
+        self._has_images = images.is_dir() and any(images.iterdir())
+        self._previews = Path(self.previews_dir).is_dir()
+        series_root = Path(self.histograms_dir)
+        for series in sorted(series_root.rglob("*.tsv")) if series_root.is_dir() else ():
+            rel = series.relative_to(self._root).as_posix()
+            key = series.relative_to(series_root).with_suffix("").as_posix()
+            self._histogram_series[key.replace(".items/", "/")] = rel
+        media = Path(self.media_dir)
+        if media.is_dir():
+            self._media_kinds.update(p.name for p in media.iterdir() if p.is_dir())
+        if self._histogram_series:
+            self._media_kinds.add("histogram")
+
+    def _ensure_writer(self) -> MediaWriter:
+        if self._writer is not None and self._writer.forked:
+            self._writer = None  # after fork, the parent's writer is not the child's
         if self._writer is None:
-            self._writer = BackgroundWriter(
-                self.dir,
-                MediaIndex(self.index_file),
+            self._writer = MediaWriter(
+                self._root,
                 workers=self._writer_threads,
                 max_pending_bytes=self._max_pending_bytes,
             )
@@ -234,29 +296,11 @@ class Live(DvcLive):
             self._writer.raise_errors()
 
     def make_summary(self) -> None:
-        """Write ``metrics.json`` atomically (DVCLive rewrites it in place).
-
-        During :meth:`next_step` the write goes to the background writer (coalesced, still
-        atomic) unless a report or DVC Studio reads the file right after.
-        """
+        """Write ``metrics.json`` atomically (DVCLive rewrites it in place)."""
         if self._step is not None:
             self.summary["step"] = self.step
         text = json.dumps(self.summary, indent=4, cls=SummaryEncoder) + "\n"
-        self._write_small_file(self.metrics_file, text)
-
-    def _background_allowed(self) -> bool:
-        """Whether next_step may leave file writes to the writer (nobody reads them at once)."""
-        return (
-            self._in_next_step
-            and self._report_mode is None
-            and "data" in self._studio_events_to_skip
-        )
-
-    def _write_small_file(self, path: str, text: str) -> None:
-        if self._background_allowed():
-            self._ensure_writer().write_latest(path, text)
-        else:
-            write_text_atomic(path, text)
+        write_text_atomic(self.metrics_file, text)
 
     def _dump_params(self) -> None:
         from dvclive.serialize import get_yaml
@@ -269,30 +313,33 @@ class Live(DvcLive):
             raise dvclive.error.InvalidParameterTypeError(exc.args[0]) from exc
         write_text_atomic(self.params_file, buffer.getvalue())
 
-    def make_dvcyaml(self) -> None:
-        """Write ``dvc.yaml`` when its content changed (DVCLive rewrites it every step).
+    def _dvcyaml_state(self) -> tuple[Any, ...]:
+        """What dvc.yaml's entries depend on, cheap to compare on every step."""
+        return (
+            self.dvc_file,
+            bool(self._params),
+            bool(self._metrics or self.summary),
+            tuple(self._metrics),
+            tuple((name, id(plot)) for name, plot in self._plots.items()),
+            self._has_images,
+            tuple(self._histogram_series.items()),
+            json.dumps(self._artifacts, sort_keys=True, default=str),
+        )
 
-        New image entries alone are written at most every ``dvcyaml_interval`` seconds;
-        any other change is written at once, and :meth:`end` always writes.
+    def make_dvcyaml(self) -> None:
+        """Write ``dvc.yaml`` when its entries changed (DVCLive rewrites it every step).
+
+        Entries are per folder or per series, never per image, so they change only when a
+        new kind of thing is logged. A broken ``dvc.yaml`` is warned about, as DVCLive does.
         """
-        structure = json.dumps(desired_dvcyaml(self), sort_keys=True, default=str)
-        images = len(self._media_images)
-        if self._dvcyaml_written is not None:
-            same_structure = self._dvcyaml_written[0] == structure
-            if same_structure and self._dvcyaml_written[1] == images:
-                return
-            recent = time.monotonic() - self._dvcyaml_written_at < self._dvcyaml_interval
-            if same_structure and recent and not self._dvcyaml_force:
-                return
+        state = self._dvcyaml_state()
+        if state == self._dvcyaml_signature:
+            return
         content = desired_dvcyaml(self)
         self._ensure_templates(content)
-        args = (DvcyamlTarget.of(self), content, list(self._media_images))
-        if self._background_allowed():
-            self._ensure_writer().run("dvc.yaml", lambda: write_dvcyaml(*args))
-        else:
-            write_dvcyaml(*args)
-        self._dvcyaml_written = (structure, images)
-        self._dvcyaml_written_at = time.monotonic()
+        if write_dvcyaml(self.dvc_file, self.dir, content, warn=logger.warning):
+            logger.debug("dvcstage: wrote %s", self.dvc_file)
+        self._dvcyaml_signature = state
 
     def _ensure_templates(self, content: dict[str, Any]) -> None:
         """Install dvcstage's plot templates into ``.dvc/plots/`` once, when an entry uses one.
@@ -335,8 +382,8 @@ class Live(DvcLive):
         super().cache(path)
 
     def make_report(self) -> None:
-        if self._report_mode is not None and self._writer is not None:
-            self._writer.flush()  # the report reads the images from disk
+        if self._report_mode is not None:
+            self.flush()  # the report reads the images from disk
         super().make_report()
 
     def post_data_to_studio(self) -> None:
@@ -345,17 +392,24 @@ class Live(DvcLive):
             return
         super().post_data_to_studio()
 
+    def _get_live_data(self) -> dict[str, Any] | None:
+        """DVCLive's Studio update; its images are read once the writer has written them."""
+        data = super()._get_live_data()
+        if data is not None and data.get("images") and self._writer is not None:
+            data["images"] = _WrittenImages(data["images"], self._writer)
+        return data
+
     def next_step(self) -> None:
-        """Advance the step, as DVCLive does; raises a pending background write error."""
+        """Advance the step, as DVCLive does; raises a pending background write error.
+
+        When it returns, ``metrics.json``, ``dvc.yaml`` and the step signal are on disk,
+        and every item logged at the step is in the journal.
+        """
         self._raise_writer_errors()
         if self._step is None:
             self._step = 0
-        self._in_next_step = True
-        try:
-            self.sync()
-            self._mark_step_completed()
-        finally:
-            self._in_next_step = False
+        self.sync()
+        self._mark_step_completed()
         self.step += 1
 
     def _mark_step_completed(self) -> None:
@@ -367,38 +421,112 @@ class Live(DvcLive):
         if self._signal_file is None:
             root = os.getenv(dvclive_env.DVC_ROOT) or _find_dvc_root()
             signal = Path(root or ".", ".dvc", "tmp", "exps", "run", "DVCLIVE_STEP_COMPLETED")
-            self._signal_file = str(signal) if root else ""
+            self._signal_file = str(signal.absolute()) if root else ""
         if self._signal_file:
             contents = {"pid": os.getpid(), "step": self.step}
-            self._write_small_file(self._signal_file, json.dumps(contents, sort_keys=True))
+            write_text_atomic(self._signal_file, json.dumps(contents, sort_keys=True))
 
     def flush(self) -> None:
         """Wait until every media file logged so far is written; raise any write error."""
-        if self._writer is not None:
+        if self._writer is not None and not self._writer.forked:
             self._writer.flush()
 
-    def end(self) -> None:
-        """Flush the media, cache them if asked, then finish as DVCLive does."""
-        if self._inside_with:
-            return
-        failure: MediaWriteError | None = None
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except MediaWriteError as exc:
-                failure = exc
-            self._writer = None
-        if self._media_images and self._cache_images:
-            self.cache(Path(self.images_dir))
-        if self._cache_media and Path(self.media_dir).is_dir():
-            self.cache(Path(self.media_dir))
-        self._dvcyaml_force = True
+    def _close_writer(self, stall_seconds: float = DEFAULT_STALL_SECONDS) -> MediaWriteError | None:
+        """Let the writer write everything logged; the write error it held, if any."""
+        writer, self._writer = self._writer, None
+        if writer is None or writer.forked:
+            return None
+        writer.stall_seconds = stall_seconds
         try:
-            super().end()
-        finally:
-            self._dvcyaml_force = False
+            writer.close()
+        except MediaWriteError as exc:
+            return exc
+        return None
+
+    def _write_end_files(self) -> None:
+        """``metrics.json`` and ``dvc.yaml`` as ``end()`` leaves them."""
+        if "step" in self.summary:
+            self.step = self.summary["step"]
+        self.make_summary()
+        if self._dvcyaml:
+            self._dvcyaml_signature = None
+            self.make_dvcyaml()
+
+    def _finish_files(self, stall_seconds: float = DEFAULT_STALL_SECONDS) -> None:
+        """What ``end()`` leaves on disk, without saving an experiment (at exit)."""
+        failure = self._close_writer(stall_seconds)
+        try:
+            self._write_end_files()
+        except OSError as exc:
+            if failure is None:
+                raise
+            raise _after(failure, exc) from exc
         if failure is not None:
             raise failure
+
+    def end(self) -> None:
+        """Write the media, cache them if asked, then finish as DVCLive does.
+
+        Raises the first background write error after everything else is done (the files
+        that could be written are written); an error DVCLive's own ending meets afterwards
+        (a full disk) is named in it rather than hiding it.
+        """
+        if self._inside_with:
+            return
+        failure = self._close_writer()
+        cached_images = self._cache_images
+        try:
+            self._write_end_files()
+            if self._has_images and self._cache_images:
+                self.cache(Path(self.images_dir))
+                if Path(self.previews_dir).is_dir():
+                    self.cache(Path(self.previews_dir))
+            if self._cache_media and Path(self.media_dir).is_dir():
+                self.cache(Path(self.media_dir))
+            self._cache_images = False  # cached above
+            super().end()
+        except OSError as exc:
+            if failure is None:
+                raise
+            raise _after(failure, exc) from exc
+        finally:
+            self._ended = True
+            self._cache_images = cached_images
+        if failure is not None:
+            raise failure
+
+    # -- DVCLive's own names ----------------------------------------------------------------
+
+    def log_metric(
+        self, name: str, val: int | float | str, timestamp: bool = False, plot: bool = True
+    ) -> None:
+        """DVCLive's ``log_metric``; ``name`` is checked like a media name (it names a file)."""
+        check_relative_name(name, "name")
+        super().log_metric(name, val, timestamp=timestamp, plot=plot)
+
+    def log_plot(self, name: str, datapoints: Any, *args: Any, **kwargs: Any) -> None:
+        """DVCLive's ``log_plot``; ``name`` is checked like a media name (it names a file)."""
+        check_relative_name(name, "name")
+        super().log_plot(name, datapoints, *args, **kwargs)
+
+    def log_sklearn_plot(  # type: ignore[override]
+        self, kind: str, labels: Any, predictions: Any, name: str | None = None, **kwargs: Any
+    ) -> Any:
+        """DVCLive's ``log_sklearn_plot``; ``name`` is checked like a media name."""
+        if name is not None:
+            check_relative_name(name, "name")
+        return super().log_sklearn_plot(kind, labels, predictions, name=name, **kwargs)
+
+    def log_param(self, name: str, val: Any) -> None:
+        """DVCLive's ``log_param``; ``name`` must be a string without control characters."""
+        if not isinstance(name, str) or not name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise InvalidMediaNameError(
+                "name",
+                name,
+                "is not a usable parameter name",
+                "a non-empty str without control characters",
+            )
+        super().log_param(name, val)
 
     # -- media ------------------------------------------------------------------------------
 
@@ -439,47 +567,119 @@ class Live(DvcLive):
         else:
             image = Image.from_value(val, caption=caption, boxes=boxes, masks=masks)
         path = check_image_name(name, image.source.file_suffix)
-        self._check_stem(path)
-        checked = check_annotations(annotations)
+        check_format_limits(image, path.suffix)
+        image = image.logged_as(path.suffix, check_annotations(annotations))
         key, _ = key_and_step_of(path)
-        self._submit_image(path, image, key=key, item=None, annotations=checked)
+        self._log_media(MediaSlot(IMAGES_FOLDER / path.with_suffix(""), key, self.step), image)
 
-    def _check_stem(self, name: PurePosixPath) -> None:
-        """Refuse ``a.jpg`` once ``a.png`` was logged: they would share a sidecar and masks."""
-        other = self._media_stems.get(str(name.with_suffix("")))
-        if other is not None and other != str(name):
+    def _claim(self, slot: MediaSlot, media: Media) -> str:
+        """Check that the item's files fit beside what was logged; returns its main file.
+
+        Refused: an image name that shares its sidecar with another suffix (``a.png`` then
+        ``a.jpg``), a name inside a file logged before (``f.png`` then ``f.png/1.png``) and a
+        name that is a folder of earlier files. Checked against this process's items, and in
+        a resumed run against the folder.
+        """
+        image = isinstance(media, Image)
+        stem = str(slot.stem)
+        main = stem + (media.suffix if isinstance(media, Image) else ".*")
+        earlier = self._stems.get(stem)
+        if earlier is not None and earlier != main and image and not earlier.endswith(".*"):
             raise InvalidMediaNameError(
                 "name",
-                str(name),
-                f"shares its sidecar and masks folder with {other!r} logged before",
+                _shown(main),
+                f"shares its sidecar and masks folder with {_shown(earlier)!r} logged before",
                 "one suffix per name within a run",
             )
-
-    def _submit_image(
-        self,
-        name: PurePosixPath,
-        image: Image,
-        *,
-        key: str,
-        item: int | None,
-        annotations: dict[str, list[dict[str, Any]]] | None = None,
-    ) -> None:
-        run_relpath = IMAGES_FOLDER / name
-        step = self.step
-
-        def encode() -> Any:
-            return encode_image(
-                image,
-                run_relpath=run_relpath,
-                key=key,
-                step=step,
-                item=item,
-                annotations=annotations,
+        conflict = next((p for p in _parents(stem) if self._is_file(p)), None)
+        if conflict is None and (stem in self._dirs or main in self._dirs):
+            conflict = stem
+        if conflict is None and self._resumed:
+            conflict = self._conflict_on_disk(slot.stem)
+        if conflict is not None:
+            raise InvalidMediaNameError(
+                "name" if image else "data key",
+                _shown(main) if image else slot.key,
+                f"would put a file where {_shown(conflict)!r} is (a file used as a folder, "
+                "or a folder used as a file)",
+                "names that keep files and folders apart",
             )
+        return main
 
-        self._ensure_writer().submit(str(run_relpath), encode, image.held_bytes)
-        self._media_images[str(name)] = None
-        self._media_stems[str(name.with_suffix(""))] = str(name)
+    def _is_file(self, path: str) -> bool:
+        """Whether an item logged before has a file at ``path``."""
+        if path in self._files:
+            return True
+        folder, _, name = path.rpartition("/")
+        base = name.split(".", 1)[0]
+        stem = f"{folder}/{base}" if folder else base
+        return name != base and self._stems.get(stem, "").endswith(".*")
+
+    def _conflict_on_disk(self, stem: PurePosixPath) -> str | None:
+        """A resumed run: a file on disk where one of the item's folders would go."""
+        for parent in _parents(str(stem)):
+            if (self._root / parent).is_file():
+                return parent
+        return str(stem) if (self._root / stem).is_dir() else None
+
+    def _record(self, slot: MediaSlot, main: str) -> None:
+        stem = str(slot.stem)
+        self._stems[stem] = main
+        self._files.add(str(slot.file(".json")))
+        if not main.endswith(".*"):
+            self._files.add(main)
+        self._dirs.update(_parents(stem))
+
+    def _log_media(self, slot: MediaSlot, media: Media) -> None:
+        """Journal ``media`` for ``slot`` (written by the writer process)."""
+        main = self._claim(slot, media)
+        media = media.snapshot()
+        shard = media.shard(slot)
+        writer = self._ensure_writer()
+        if isinstance(media, Image) and media.has_overlays and not self._previews:
+            self._start_previews(writer)
+        job = WriteMedia(media, slot, shard, preview=self._previews, draw=self._draw_previews)
+        inline = isinstance(media, Image) and media.writes_inline(INLINE_IMAGE_PIXELS)
+        if inline and writer.idle_for(shard):  # nothing older for this file is on its way
+            self._write_inline(slot, media)  # type: ignore[arg-type]
+        writer.submit(job, shard, job.describe(), media.held_bytes)
+        self._record(slot, main)
+        self._media_kinds.add(media.kind)
+        if isinstance(media, Image):
+            self._has_images = True
+            name = _shown(main)
+            self._images[name] = _LoggedImage(name, self.plots_dir, self._drawn(name), slot.step)
+        elif media.kind == "histogram":
+            name = slot.key if slot.item is None else f"{slot.key}/{slot.item}"
+            self._histogram_series[name] = shard
+
+    def _drawn(self, name: str) -> Path:
+        """The file DVC draws for the image ``name`` (its preview, or itself)."""
+        folder = self.previews_dir if self._previews else self.images_dir
+        return Path(folder) / name
+
+    def _start_previews(self, writer: MediaWriter) -> None:
+        """The first image with overlays: from now on DVC draws ``plots/previews``.
+
+        Images logged before get their previews (links to them) once they are written.
+        """
+        self._previews = True
+        if self._has_images:
+            writer.submit(LinkPreviews(), "plots/previews", "previews of earlier images")
+        for name, image in self._images.items():
+            if isinstance(image, _LoggedImage):
+                image.drawn = self._drawn(name)
+
+    def _write_inline(self, slot: MediaSlot, media: Image) -> None:
+        """Write a small image now, as DVCLive would. The journaled job writes the same bytes
+        again and records the index line; a failure here is reported by that job, at the
+        same place as every other write error."""
+        if self._inline is None:
+            self._inline = ItemWriter(self._root, None)
+        try:
+            self._inline.write_files(media.encode(slot))
+        except Exception:
+            logger.debug("dvcstage: writing %s now failed; the writer retries", slot.stem)
 
     def log(
         self,
@@ -491,7 +691,7 @@ class Live(DvcLive):
 
         Numbers become metrics (:meth:`log_metric`); a :class:`dvcstage.Image` under key
         ``k`` is written to ``k/{step}.png`` (the slider pattern); a list of images to
-        ``k/{i}/{step}.png``. Nested dicts are flattened with ``/``.
+        ``k.items/{i}/{step}.png``. Nested dicts are flattened with ``/``.
 
         Steps follow DVCLive: everything is logged at the current :attr:`step`, which
         :meth:`next_step` advances. W&B advances its step on every ``wandb.log``; pass
@@ -508,65 +708,50 @@ class Live(DvcLive):
             raise InvalidMediaValueError(
                 "step", f"{step!r} is not a step at or after {self.step}", "an int >= live.step"
             )
+        at = self.step if step is None else step
         plan: list[tuple[str, Any]] = []
-        self._plan_log(data, "", plan, self.step if step is None else step)
+        self._plan_log(data, "", plan)
+        slots: list[tuple[MediaSlot, Media]] = []
+        for key, value in plan:
+            if isinstance(value, list):
+                slots.extend(
+                    (MediaSlot.for_key(m.kind, key, at, i), m) for i, m in enumerate(value)
+                )
+            elif isinstance(value, Media):
+                slots.append((MediaSlot.for_key(value.kind, key, at), value))
+        for slot, media in slots:
+            if isinstance(media, Image):
+                check_format_limits(media, media.suffix)
+            self._claim(slot, media)
         clips = count_clips(value for _, value in plan)
         if clips:  # the specification's limit: at most 100 clips per step
-            at = self.step if step is None else step
             before = self._audio_clips[1] if self._audio_clips[0] == at else 0
             check_clip_budget(before, clips)
             self._audio_clips = (at, before + clips)
         if step is not None:
             self.step = step
+        for slot, media in slots:
+            self._log_media(slot, media)
         for key, value in plan:
-            if isinstance(value, list):
-                for i, media in enumerate(value):
-                    self._submit_any(key, media, i)
-            elif isinstance(value, (Image, Media)):
-                self._submit_any(key, value, None)
-            else:
+            if not isinstance(value, (list, Media)):
                 self.log_metric(key, value)
         if commit:
             self.next_step()
 
-    def _submit_any(self, key: str, media: Image | Media, item: int | None) -> None:
-        if isinstance(media, Image):
-            folder = PurePosixPath(key) if item is None else PurePosixPath(key) / str(item)
-            self._submit_image(folder / f"{self.step}.png", media, key=key, item=item)
-            return
-        slot = MediaSlot.for_key(media.kind, key, self.step, item)
-        media = media.snapshot()
-        target = media.shard(slot)
-        encode = partial(media.encode, slot)
-        if media.kind == "histogram":
-            views = self._histogram_views.get(target)
-            if views is None:
-                views = self._histogram_views[target] = HistogramViews(self.dir, target)
-            encode = partial(_encode_with_views, encode, views)
-        self._ensure_writer().submit(target, encode, media.held_bytes)
-        self._media_kinds.add(media.kind)
-        if media.kind == "histogram":
-            self._histogram_series[key if item is None else f"{key}/{item}"] = target
-
-    def _plan_log(
-        self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]], step: int
-    ) -> None:
+    def _plan_log(self, data: Mapping[str, Any], prefix: str, plan: list[tuple[str, Any]]) -> None:
         for raw_key, value in data.items():
             if not isinstance(raw_key, str):
                 raise InvalidMediaTypeError("data key", raw_key, "str keys")
             key = f"{prefix}{raw_key}"
             check_relative_name(key, "data key")
             if isinstance(value, Mapping):
-                self._plan_log(value, f"{key}/", plan, step)
-            elif isinstance(value, Image):
-                self._check_stem(PurePosixPath(key) / f"{step}.png")
-                plan.append((key, value))
+                self._plan_log(value, f"{key}/", plan)
             elif isinstance(value, Media):
                 plan.append((key, value))
             elif (
                 isinstance(value, (list, tuple))
                 and value
-                and all(isinstance(v, (Image, Media)) for v in value)
+                and all(isinstance(v, Media) for v in value)
             ):
                 plan.append((key, list(value)))
             elif Metric.could_log(value):
@@ -658,3 +843,54 @@ class Live(DvcLive):
         from .media.molecule import Molecule
 
         self.log({name: Molecule(data_or_path, caption=caption, **kwargs)})
+
+
+class _WrittenImages(list):  # type: ignore[type-arg]
+    """DVCLive's list of images for a Studio update, handed over once they are written.
+
+    DVCLive's Studio thread iterates it to read the files: it waits there for the writer,
+    never on the training thread.
+    """
+
+    def __init__(self, images: list[Any], writer: MediaWriter) -> None:
+        super().__init__(images)
+        self._appended = writer.appended
+        self._writer = writer
+
+    def __iter__(self) -> Any:
+        try:
+            writer = self._writer
+            writer._wait(lambda: writer.written_up_to(self._appended))
+        except MediaWriteError as exc:
+            logger.warning("dvcstage: images for DVC Studio not written: %s", exc)
+        return super().__iter__()
+
+
+def _after(failure: MediaWriteError, exc: OSError) -> MediaWriteError:
+    """The held write error, saying what failed after it (DVCLive's ending: a full disk)."""
+    return MediaWriteError(f"{failure}; then ending the run failed: {exc}")
+
+
+def _shown(path: str) -> str:
+    """A run-relative image path as the user named it (without ``plots/images/``)."""
+    return path.removeprefix(f"{IMAGES_FOLDER}/")
+
+
+def _parents(path: str) -> list[str]:
+    """``a/b/c`` -> ``["a", "a/b"]``."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists, owned by someone else (or we cannot tell: keep its file)
+    return True
+
+
+__all__ = ["LOG_VALUE_HELP", "SESSIONS_FOLDER", "Live"]

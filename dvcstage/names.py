@@ -23,15 +23,32 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 
 MAX_SEGMENT_BYTES = 248
 _SEGMENT = re.compile(r"^[^/\\\x00]+$")
+#: Folder suffixes that hold an item's own files: masks, table cells, the items of a list.
+RESERVED_SUFFIXES = (".masks", ".cells", ".items")
+# Characters Windows refuses in file names, and control characters (runs move between
+# machines, and a name is shown in terminals and editors).
+_UNPORTABLE = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{name}{n}" for name in ("COM", "LPT") for n in "123456789¹²³"]
+)
+_NAME_HELP = (
+    "a relative path such as 'pred/3.png': segments separated by '/', none empty, '.', '..', "
+    "ending in '.' or ' ', or ending in .masks/.cells/.items; no '\\', control characters or "
+    '<>:"|?*; no Windows device names (CON, NUL, COM1, ...)'
+)
 
 
 def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
-    """Return ``name`` as a relative POSIX path, refusing anything that could escape its folder.
+    """Return ``name`` as a relative POSIX path, refusing anything that could escape its folder
+    or that another system could not store.
 
-    Refused: non-strings, empty names, NUL bytes, absolute paths (POSIX or Windows), drive
-    letters, backslashes and any ``..`` or ``.`` segment.
+    Refused: non-strings, empty names, absolute paths (POSIX or Windows), drive letters,
+    backslashes, control characters and the other characters Windows refuses, ``.``/``..``
+    or empty segments, segments ending in ``.`` or a space, Windows device names, and
+    segments ending in ``.masks``, ``.cells`` or ``.items`` (folders of an item's own files).
     """
-    accepted = "a relative path such as 'pred/3.png' without '..', '.', '\\', NUL or a leading '/'"
+    accepted = _NAME_HELP
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     if not isinstance(name, str):
@@ -44,8 +61,10 @@ def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
         raise _refused(argument, name, "contains a backslash", accepted)
     if name.startswith("/") or PureWindowsPath(name).drive or PureWindowsPath(name).is_absolute():
         raise _refused(argument, name, "is absolute", accepted)
-    parts = name.split("/")
-    for part in parts:
+    bad = _UNPORTABLE.search(name)
+    if bad is not None:
+        raise _refused(argument, name, f"contains the character {bad.group()!r}", accepted)
+    for part in name.split("/"):
         if part in ("", ".", ".."):
             raise _refused(argument, name, f"has a {part or 'empty'!r} segment", accepted)
         if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
@@ -55,6 +74,18 @@ def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
                 f"has a segment of {len(part.encode('utf-8'))} bytes",
                 f"segments of at most {MAX_SEGMENT_BYTES} bytes (file systems allow 255; "
                 "an image's mask folder, '<stem>.masks', needs the rest)",
+            )
+        if part.endswith((".", " ")):
+            raise _refused(argument, name, f"has a segment ending in {part[-1]!r}", accepted)
+        if part.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+            raise _refused(argument, name, f"has a Windows device name ({part!r})", accepted)
+        if part.endswith(RESERVED_SUFFIXES):
+            raise _refused(
+                argument,
+                name,
+                f"has a segment {part!r}: folders ending in "
+                f"{', '.join(RESERVED_SUFFIXES)} hold an item's own files",
+                accepted,
             )
     return PurePosixPath(name)
 

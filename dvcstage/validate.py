@@ -13,7 +13,8 @@ from PIL import Image as PILImage
 from . import schemas
 from .atomic import is_temporary
 from .errors import DvcStageError
-from .index import IMAGES_FOLDER, INDEX_FILE, current_lines, read_index
+from .index import INDEX_FILE, current_lines, parse_line, read_index
+from .media.base import IMAGES_FOLDER
 from .names import IMAGE_SUFFIXES
 
 
@@ -26,6 +27,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:  # about a whole file or folder
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}: {self.message}"
 
 
@@ -128,6 +131,7 @@ def validate_run(run: Path) -> list[Problem]:
                 problems.extend(_check_sidecar(path))
             elif path.suffix in IMAGE_SUFFIXES:
                 problems.extend(_check_image(path))
+    problems.extend(_check_sessions(run))
     index = run / INDEX_FILE
     contents = read_index(index)
     problems.extend(Problem(index, number, message) for number, message in contents.problems)
@@ -138,6 +142,38 @@ def validate_run(run: Path) -> list[Problem]:
                 problems.append(Problem(index, number, f"{file['path']} does not exist"))
             elif "schema" in file and not path.is_relative_to(run / IMAGES_FOLDER):
                 problems.extend(_check_document(path, file["schema"]))
+    return problems
+
+
+def _check_sessions(run: Path) -> list[Problem]:
+    """Journals of earlier processes: items logged but not written, writes that failed.
+
+    A session whose writer is running (its run is in progress) is not a problem.
+    """
+    from .journal import ERRORS_FILE, count_pending
+    from .sessions import earlier_sessions, writer_running
+
+    problems = []
+    for session in earlier_sessions(run, set()):
+        if writer_running(session):
+            continue
+        pending = count_pending(session)
+        if pending:
+            problems.append(
+                Problem(
+                    session,
+                    0,
+                    f"{pending} item(s) logged but not written yet: their writer stopped "
+                    "(Live(resume=True) on this run writes them)",
+                )
+            )
+        errors = session / ERRORS_FILE
+        if errors.is_file():
+            for number, row in enumerate(errors.read_text(encoding="utf-8").splitlines(), 1):
+                line, _ = parse_line(row)
+                if line is not None:
+                    what = f"could not be written: {line.get('item')}: {line.get('error')}"
+                    problems.append(Problem(errors, number, what))
     return problems
 
 

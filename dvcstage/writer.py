@@ -1,189 +1,349 @@
-"""The background writer: encodes and writes media off the training thread.
+"""The training process's side of the media writer: journal, writer process, progress.
 
-Jobs go to one of several worker threads, chosen by the job's target name, so two writes of
-the same file always happen in the order they were logged. Memory is bounded: each job
-declares the bytes it holds (its copied pixels), and when the pending total would exceed
-``max_pending_bytes`` (or ``max_pending_jobs`` jobs wait) the caller waits until workers catch
-up. A worker's error is kept and raised to the caller at its next call
-(:meth:`BackgroundWriter.raise_errors`).
+:meth:`MediaWriter.submit` pickles a job (the validated media object with its copied arrays)
+and appends it to the session's journal with one ``writev``; once it returns, the item
+survives the training process being killed. A writer process (:mod:`dvcstage.writer_process`,
+started on the first submit) encodes and writes the items and publishes its progress in a
+mapped file, so the training thread learns of progress and errors by reading memory. The
+training process runs no writer threads: nothing it does waits for a GIL held by media work.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
-import queue
+import secrets
+import select
+import shutil
+import subprocess
+import sys
 import threading
-import zlib
+import time
+import weakref
+from collections import deque
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .atomic import append_bytes, write_bytes_atomic, write_text_atomic
 from .errors import MediaWriteError
-from .index import MediaIndex, index_line
-from .media.base import EncodedItem
+from .journal import (
+    ERRORS_FILE,
+    LOG_FILE,
+    PROGRESS_FILE,
+    SESSIONS_FOLDER,
+    JournalAppender,
+    Progress,
+)
 
-Encode = Callable[[], EncodedItem]
-_STOP = object()
+logger = logging.getLogger("dvcstage")
+
 DEFAULT_MAX_PENDING_BYTES = 512 * 1024 * 1024
-DEFAULT_MAX_PENDING_JOBS = 10_000
+#: Seconds without any progress after which a wait gives up (a stuck disk, a hung writer).
+DEFAULT_STALL_SECONDS = 120.0
+_MAX_RESTARTS = 3
+_WRITERS: weakref.WeakSet[MediaWriter] = weakref.WeakSet()
 
 
 def default_workers() -> int:
-    """Writer threads: one per core, between 1 and 4 (Pillow and zlib release the GIL)."""
+    """Writer threads in the writer process: one per core, between 1 and 4."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
-class BackgroundWriter:
-    """Runs encode jobs on worker threads and writes their files atomically under ``root``."""
+def _package_root() -> str:
+    """The folder holding the ``dvcstage`` package, for the writer process's import path."""
+    return str(Path(__file__).resolve().parent.parent)
+
+
+def make_session_folder(run_dir: Path, name: str) -> Path:
+    """``<run>/.dvcstage/sessions/<name>``, beside a ``.gitignore`` that keeps git out."""
+    session = run_dir / SESSIONS_FOLDER / name
+    session.mkdir(parents=True)
+    ignore = run_dir / SESSIONS_FOLDER.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# dvcstage's write-ahead journal: never versioned\n*\n")
+    return session
+
+
+class MediaWriter:
+    """Journals jobs for a writer process that writes them under ``run_dir``.
+
+    Thread-safe. ``max_pending_bytes`` bounds the journal bytes not yet written: a submit
+    beyond it waits for the writer process. After ``fork`` the child's copy is inert
+    (:attr:`forked`); the child starts a writer of its own when it logs.
+    """
 
     def __init__(
         self,
-        root: str | os.PathLike[str],
-        index: MediaIndex,
+        run_dir: Path,
+        *,
         workers: int | None = None,
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
-        max_pending_jobs: int = DEFAULT_MAX_PENDING_JOBS,
+        stall_seconds: float = DEFAULT_STALL_SECONDS,
     ) -> None:
-        self.root = Path(root)
-        self.index = index
-        count = workers or default_workers()
-        self._queues: list[queue.Queue[object]] = [queue.Queue() for _ in range(count)]
-        self._max_bytes = max_pending_bytes
-        self._max_jobs = max_pending_jobs
-        self._pending_bytes = 0
-        self._pending_jobs = 0
-        self._room = threading.Condition()
-        self._latest: dict[Path, str] = {}
-        self._latest_lock = threading.Lock()
-        self._errors: list[BaseException] = []
-        self._errors_lock = threading.Lock()
-        self._threads = [
-            threading.Thread(target=self._run, args=(q,), name=f"dvcstage-writer-{i}", daemon=True)
-            for i, q in enumerate(self._queues)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self.run_dir = run_dir
+        self.workers = workers or default_workers()
+        self.max_pending_bytes = max_pending_bytes
+        self.stall_seconds = stall_seconds
+        self.pid = os.getpid()
+        self.forked = False
+        self.session = make_session_folder(run_dir, f"{self.pid}-{secrets.token_hex(4)}")
+        meta = {"run": str(run_dir), "workers": self.workers, "pid": self.pid}
+        (self.session / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        self.progress = Progress(self.session / PROGRESS_FILE, create=True)
+        self._journal = JournalAppender(self.session)
+        self._lock = threading.RLock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._wake: int | None = None
+        self._notify: int | None = None
+        self._restarts = 0
+        self._pending: deque[tuple[int, str]] = deque()  # (journal bytes after it, what)
+        self._targets: dict[str, int] = {}  # target -> journal bytes after its last record
+        self._errors_seen = 0
+        self._errors_read = 0  # bytes of errors.jsonl already raised
         self._closed = False
+        _WRITERS.add(self)
 
-    def submit(self, target: str, encode: Encode, cost: int = 0) -> None:
-        """Queue ``encode`` for the worker that owns ``target``.
+    # -- submitting ----------------------------------------------------------------------------
 
-        ``cost`` is the memory the job holds until it runs (bytes). The call waits while the
-        pending jobs already hold ``max_pending_bytes`` or number ``max_pending_jobs``; a
-        single job larger than the budget runs alone.
+    def submit(self, job: object, target: str, describe: str, cost: int = 0) -> None:
+        """Journal ``job`` for the writer process (``target``: what it writes, for ordering).
+
+        Returns once the job is in the journal. Waits first while more than
+        ``max_pending_bytes`` of journal are not written yet.
         """
-        self.run(target, lambda: self._write(encode()), cost)
-
-    def write_latest(self, path: str | os.PathLike[str], text: str) -> None:
-        """Write a small file (a summary, a signal) atomically in the background.
-
-        Writes to one path coalesce: if an earlier text is still waiting, it is replaced, so
-        the file always ends with the latest text and a fast caller is never held up.
-        """
-        target = Path(path)
-        with self._latest_lock:
-            waiting = target in self._latest
-            self._latest[target] = text
-        if not waiting:
-            self.run(str(target), lambda: self._write_latest(target), len(text))
-
-    def _write_latest(self, target: Path) -> None:
-        with self._latest_lock:
-            text = self._latest.pop(target)
-        write_text_atomic(target, text)
-
-    def run(self, target: str, job: Callable[[], None], cost: int = 0) -> None:
-        """Run ``job`` on the worker that owns ``target`` (its errors are kept, like writes')."""
         if self._closed:
             raise MediaWriteError("the writer is closed: Live.end() was called")
-        with self._room:
-            self._room.wait_for(
-                lambda: (
-                    self._pending_jobs == 0
-                    or (
-                        self._pending_bytes + cost <= self._max_bytes
-                        and self._pending_jobs < self._max_jobs
-                    )
-                )
+        with self._lock:
+            if self._journal.appended - self.progress.applied + cost > self.max_pending_bytes:
+                budget = max(0, self.max_pending_bytes - cost)
+                self._wait(lambda: self._journal.appended - self.progress.applied <= budget)
+            _, appended = self._journal.append(job)
+            self._pending.append((appended, describe))
+            self._targets[target] = appended
+            if self._process is None:
+                self._start()
+            self._wake_up()
+
+    def idle_for(self, target: str) -> bool:
+        """Whether nothing journaled for ``target`` is still waiting to be written."""
+        after = self._targets.get(target)
+        if after is None:
+            return True
+        if after <= self.progress.applied:
+            del self._targets[target]
+            return True
+        return False
+
+    @property
+    def appended(self) -> int:
+        """Journal bytes appended so far (compare with :meth:`written_up_to`)."""
+        return self._journal.appended
+
+    def written_up_to(self, appended: int) -> bool:
+        """Whether everything journaled up to ``appended`` bytes is written."""
+        return self.progress.applied >= appended
+
+    # -- the writer process ------------------------------------------------------------------
+
+    def _start(self) -> None:
+        wake_read, self._wake = os.pipe()
+        self._notify, notify_write = os.pipe()
+        os.set_blocking(self._wake, False)
+        os.set_blocking(self._notify, False)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_package_root(), env.get("PYTHONPATH", "")) if p
+        )
+        with open(self.session / LOG_FILE, "ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dvcstage.writer_process",
+                    str(self.session),
+                    "--wake-fd",
+                    str(wake_read),
+                    "--notify-fd",
+                    str(notify_write),
+                ],
+                pass_fds=(wake_read, notify_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                env=env,
+                # Its own session: Ctrl-C and a terminal hang-up stop the training, not the
+                # writing of what the training already logged.
+                start_new_session=True,
             )
-            self._pending_bytes += cost
-            self._pending_jobs += 1
-        self._queues[zlib.crc32(target.encode("utf-8")) % len(self._queues)].put((job, cost))
+        os.close(wake_read)
+        os.close(notify_write)
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            with contextlib.suppress(BlockingIOError, BrokenPipeError):
+                os.write(self._wake, b"w")
+
+    def _drain_notify(self, timeout: float) -> None:
+        if self._notify is None:
+            time.sleep(min(timeout, 0.05))
+            return
+        ready, _, _ = select.select([self._notify], [], [], timeout)
+        if ready:
+            with contextlib.suppress(BlockingIOError, OSError):
+                while os.read(self._notify, 65536):
+                    pass
+
+    def _check_process(self) -> None:
+        """Start the writer again if it died (it continues where it stopped)."""
+        if self._process is None or self._process.poll() is None:
+            return
+        code = self._process.returncode
+        self._close_pipes()
+        self._process = None
+        if self.progress.applied >= self._journal.appended:
+            return  # it had finished everything (an exit after close, or nothing pending)
+        if self._restarts >= _MAX_RESTARTS:
+            raise MediaWriteError(
+                f"the writer process exited with code {code} {self._restarts + 1} times; "
+                f"not written: {self.describe_pending()} (see {self.session / LOG_FILE})"
+            )
+        self._restarts += 1
+        logger.warning("dvcstage: the writer process exited with code %s; restarting it", code)
+        self._start()
+
+    def _wait(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()``, as long as the writer makes progress."""
+        last = self.progress.applied
+        since = time.monotonic()
+        while not done():
+            self._check_process()
+            if self._process is None and not done():
+                self._start()
+            self._drain_notify(0.25)
+            applied = self.progress.applied
+            if applied != last:
+                last, since = applied, time.monotonic()
+            elif time.monotonic() - since > self.stall_seconds:
+                raise MediaWriteError(
+                    f"the writer made no progress for {self.stall_seconds:.0f} s (a stuck disk?);"
+                    f" not written: {self.describe_pending()}"
+                )
+
+    def describe_pending(self, limit: int = 5) -> str:
+        """What is journaled but not written yet, e.g. ``image 'pred' at step 3 (and 2 more)``."""
+        applied = self.progress.applied
+        waiting = [what for after, what in self._pending if after > applied]
+        if not waiting:
+            return "nothing"
+        more = f" (and {len(waiting) - limit} more)" if len(waiting) > limit else ""
+        return ", ".join(waiting[:limit]) + more
+
+    # -- waiting and errors ----------------------------------------------------------------
+
+    def wait(self) -> None:
+        """Wait until everything submitted so far is written (or failed)."""
+        if self.forked:
+            return
+        with self._lock:
+            target = self._journal.appended
+            self._wait(lambda: self.progress.applied >= target)
+            self._forget_written()
 
     def flush(self) -> None:
-        """Wait until everything queued so far is written, then raise any worker error."""
-        for q in self._queues:
-            q.join()
+        """Wait until everything submitted so far is written, then raise any write error."""
+        self.wait()
         self.raise_errors()
 
+    def _forget_written(self) -> None:
+        applied = self.progress.applied
+        while self._pending and self._pending[0][0] <= applied:
+            self._pending.popleft()
+
     def raise_errors(self) -> None:
-        """Raise the first error a worker met since the last call (the rest are counted)."""
-        with self._errors_lock:
-            errors, self._errors = self._errors, []
-        if errors:
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise MediaWriteError(f"a background write failed: {errors[0]}{more}") from errors[0]
+        """Raise the first write error not raised yet (the rest are counted).
+
+        Costs one read of shared memory when there is none.
+        """
+        if self.progress.errors == self._errors_seen:
+            return
+        self._errors_seen = self.progress.errors
+        path = self.session / ERRORS_FILE
+        try:
+            with open(path, encoding="utf-8") as handle:
+                handle.seek(self._errors_read)
+                text = handle.read()
+        except FileNotFoundError:
+            return
+        self._errors_read += len(text.encode("utf-8"))
+        lines = [json.loads(row) for row in text.splitlines() if row.strip()]
+        if lines:
+            raise write_error(lines)
+
+    # -- closing ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush, stop the workers and close the index. Idempotent."""
-        if self._closed:
+        """Let the writer finish everything, wait for it, remove the session. Idempotent.
+
+        Raises :class:`MediaWriteError` for a write that failed, or when the writer stops
+        making progress (the journal stays, and a resumed run finishes it).
+        """
+        if self._closed or self.forked:
             return
-        try:
-            self.flush()
-        finally:
+        with self._lock:
             self._closed = True
-            for q in self._queues:
-                q.put(_STOP)
-            for thread in self._threads:
-                thread.join()
-            self.index.close()
-
-    def _run(self, jobs: queue.Queue[object]) -> None:
-        while True:
-            job = jobs.get()
-            if job is _STOP:
-                jobs.task_done()
-                return
-            run: Callable[[], None]
-            cost: int
-            run, cost = job  # type: ignore[misc]
             try:
-                run()
-            except BaseException as exc:  # kept and raised to the caller, never swallowed
-                with self._errors_lock:
-                    self._errors.append(exc)
+                if self._process is not None:
+                    target = self._journal.appended
+                    self._wait(lambda: self.progress.applied >= target)
+                    self._close_pipes()  # end of input: the writer exits
+                    self._wait_exit()
+                self.raise_errors()
             finally:
-                with self._room:
-                    self._pending_bytes -= cost
-                    self._pending_jobs -= 1
-                    self._room.notify_all()
-                jobs.task_done()
+                self._journal.close()
+            self._remove_session()
 
-    def _write(self, item: EncodedItem) -> None:
-        sizes: dict[PurePosixPath, int] = {}
-        for file in item.files:
-            if file.append:
-                append_bytes(self.root / file.path, file.data, file.header)
-            else:
-                write_bytes_atomic(self.root / file.path, file.data)
-            sizes[file.path] = len(file.data)
-        self._remove_stale(item)
-        self.index.append(index_line(item, sizes))
+    def _wait_exit(self) -> None:
+        assert self._process is not None
+        try:
+            self._process.wait(timeout=self.stall_seconds)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
 
-    def _remove_stale(self, item: EncodedItem) -> None:
-        """Delete what an earlier write of the same item left and this one did not write."""
-        written = {self.root / f.path for f in item.files}
-        for owned in item.owned:
-            path = self.root / owned
-            if path.is_dir():
-                for child in sorted(path.rglob("*"), reverse=True):  # children before parents
-                    if child.is_dir():
-                        with contextlib.suppress(OSError):
-                            child.rmdir()  # only if empty
-                    elif child not in written:
-                        child.unlink(missing_ok=True)
+    def _close_pipes(self) -> None:
+        for fd in (self._wake, self._notify):
+            if fd is not None:
                 with contextlib.suppress(OSError):
-                    path.rmdir()
-            elif path not in written:
-                path.unlink(missing_ok=True)
+                    os.close(fd)
+        self._wake = self._notify = None
+
+    def _remove_session(self) -> None:
+        from .sessions import remove_empty_folders
+
+        self.progress.close()
+        shutil.rmtree(self.session, ignore_errors=True)
+        remove_empty_folders(self.run_dir)
+
+    def abandon_in_child(self) -> None:
+        """After ``fork``, in the child: let go of the parent's pipes and journal."""
+        self.forked = True
+        self._close_pipes()
+        self._journal.close()
+        self._process = None
+
+
+def write_error(lines: list[dict[str, object]]) -> MediaWriteError:
+    """The error for failed writes reported in ``errors.jsonl`` lines."""
+    first = lines[0]
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    return MediaWriteError(f"a background write failed: {first['item']}: {first['error']}{more}")
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_WRITERS):
+        writer.abandon_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -145,10 +145,10 @@ def test_lists_of_clips_and_array_likes(live: dvcstage.Live) -> None:
     assert count_clips([clips, Audio([0.1], 1), 3.0]) == 3
     live.log({"list": clips})
     live.flush()
-    assert read_wav(Path(live.media_dir) / "audio/list/0/0.wav")[0].nframes == 10
-    _, samples = read_wav(Path(live.media_dir) / "audio/list/1/0.wav")
+    assert read_wav(Path(live.media_dir) / "audio/list.items/0/0.wav")[0].nframes == 10
+    _, samples = read_wav(Path(live.media_dir) / "audio/list.items/1/0.wav")
     assert samples[:, 0].tolist() == [0, 16384, -16384]
-    assert sidecar(Path(live.media_dir) / "audio/list/1/0.json")["item"] == 1
+    assert sidecar(Path(live.media_dir) / "audio/list.items/1/0.json")["item"] == 1
     assert validate_tree(live.dir) == []
 
 
@@ -236,7 +236,7 @@ def test_at_most_100_clips_per_step(live: dvcstage.Live) -> None:
     live.next_step()
     live.log({"a": [clip] * 100})  # a new step, a new budget
     live.flush()
-    assert len(list((Path(live.media_dir) / "audio/a").rglob("1.wav"))) == 100
+    assert len(list((Path(live.media_dir) / "audio/a.items").rglob("1.wav"))) == 100
 
 
 def write_bad_files(folder: Path) -> dict[str, Path]:

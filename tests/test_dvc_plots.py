@@ -1,8 +1,9 @@
-"""``dvc plots`` on runs written by ``dvcstage.Live``: every image once per revision, as an
-image plot, and never a JSON sidecar (as a stray vega plot) nor a class-id mask PNG.
+"""``dvc plots`` on runs written by ``dvcstage.Live``: every image once per revision, as its
+annotated preview (boxes, masks and caption drawn in), never the raw image, a JSON sidecar (as
+a stray vega plot) nor a class-id mask PNG; and a ``dvc.yaml`` that does not grow with steps.
 
-Real git commits and real ``dvc plots show`` / ``dvc plots diff`` calls. A control test
-shows that the checks do fail on DVCLive's plain ``plots: [dvclive/plots/images]`` entry.
+Real git commits, real ``dvc plots show`` / ``dvc plots diff`` and ``dvc exp run`` calls. A
+control test shows that the checks do fail on DVCLive's plain ``plots/images`` folder entry.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from PIL import Image as PILImage
 
 import dvcstage
 from dvcstage import Live
+from dvcstage.media.palette import class_rgb
 
 IMAGES = "dvclive/plots/images"
+PREVIEWS = "dvclive/plots/previews"
 ANNOTATIONS = {
     "boxes": [[1, 2, 10, 20], [4, 4, 12, 8]],
     "labels": ["cat", "dog"],
@@ -36,10 +39,14 @@ BOXES = {
         "class_labels": {1: "cat"},
     }
 }
+# The previews of the 16 x 24 images are drawn 10 times larger (long side >= 256 px): the
+# "cat" annotation's left edge runs along x = 20, rows 10-100; the bottom right is clear.
+CAT_EDGE = (60, 20)
+CLEAR = (155, 235)
 
 
 def write_run(version: int, steps: int, **live_kwargs: Any) -> set[str]:
-    """A run with annotated and masked images at several steps; returns the image paths.
+    """A run with annotated and masked images at several steps; returns what DVC should draw.
 
     Pixel values encode the version and step (``100 * version + 10 * step``), so that the
     rendered images of two revisions can be told apart.
@@ -74,11 +81,11 @@ def write_run(version: int, steps: int, **live_kwargs: Any) -> set[str]:
                 masks={"seg": {"mask_data": mask > 0}},
             )
             live.next_step()
-    images = {f"{IMAGES}/latest.png"}
+    drawn = {f"{PREVIEWS}/latest.png"}
     for step in range(steps):
-        images.add(f"{IMAGES}/pred/{step}.png")
-        images |= {f"{IMAGES}/samples/{i}/{step}.png" for i in range(2)}
-    return images
+        drawn.add(f"{PREVIEWS}/pred/{step}.png")
+        drawn |= {f"{PREVIEWS}/samples.items/{i}/{step}.png" for i in range(2)}
+    return drawn
 
 
 def commit(message: str) -> None:
@@ -104,7 +111,9 @@ def plot_problems(document: dict[str, Any], expected: dict[str, set[str]]) -> li
             problems.append(f"sidecar listed: {key} as {[e['type'] for e in entries]}")
         if ".masks/" in key:
             problems.append(f"mask listed: {key}")
-        if IMAGES in key and key not in expected:
+        if IMAGES in key:
+            problems.append(f"raw image drawn: {key}")
+        if PREVIEWS in key and key not in expected:
             problems.append(f"unexpected image entry: {key}")
     for image, revisions in expected.items():
         entries = data.get(image)
@@ -124,13 +133,23 @@ def plot_problems(document: dict[str, Any], expected: dict[str, set[str]]) -> li
     return problems
 
 
-def rendered_value(document: dict[str, Any], image: str, revision: str) -> int:
-    """The single pixel value of a rendered image (the runs write flat images)."""
+def rendered(document: dict[str, Any], image: str, revision: str) -> np.ndarray:
+    """The pixels DVC rendered for ``image`` at ``revision`` (RGB)."""
     (entry,) = [e for e in document["data"][image] if e["revisions"] == [revision]]
     with PILImage.open(entry["url"]) as opened:
-        values = np.unique(np.asarray(opened))
-    assert len(values) == 1, values
-    return int(values[0])
+        return np.asarray(opened.convert("RGB"))
+
+
+def rendered_value(document: dict[str, Any], image: str, revision: str) -> int:
+    """The image's own (flat) value, read where no overlay is drawn; checks that the box
+    overlay is there too."""
+    pixels = rendered(document, image, revision)
+    if "/pred/" in image:
+        assert tuple(pixels[CAT_EDGE]) == class_rgb("cat"), "the cat box is not drawn"
+    value = pixels[CLEAR] if "/pred/" in image else pixels[-1, -1]
+    if "samples" not in image:
+        assert len(set(value.tolist())) == 1, value  # grey, untouched by any overlay
+    return int(value[0])
 
 
 # -- two commits, images in git ------------------------------------------------------------
@@ -168,13 +187,17 @@ def test_show_lists_each_image_once(history: dict[str, Any]) -> None:
     assert plot_problems(document, expected) == []
     assert len(expected) == 1 + 4 * 3
     assert set(document["data"]) == set(expected) | {"dvclive/plots/metrics/loss.tsv"}
-    # the run did write sidecars and masks beside the images
+    # the run did write sidecars and masks beside the clean images, as the seed's layout says
     root = history["root"]
     assert (root / IMAGES / "pred/3.json").is_file()
     assert (root / IMAGES / "pred/3.masks/seg.png").is_file()
     assert (root / IMAGES / "latest.json").is_file()
-    assert (root / IMAGES / "samples/0/0.json").is_file()  # caption only
-    assert rendered_value(document, f"{IMAGES}/pred/3.png", "workspace") == 230
+    assert (root / IMAGES / "samples.items/0/0.json").is_file()  # caption only
+    assert np.unique(np.asarray(PILImage.open(root / IMAGES / "pred/3.png"))).tolist() == [230]
+    assert rendered_value(document, f"{PREVIEWS}/pred/3.png", "workspace") == 230
+    mask_colour = np.array(class_rgb(302))  # class 302 of run 2, blended over grey 230
+    blended = rendered(document, f"{PREVIEWS}/pred/3.png", "workspace")[45, 60]
+    assert np.allclose(blended, 230 * 0.55 + mask_colour * 0.45, atol=2), blended
 
 
 def test_diff_between_commits(history: dict[str, Any]) -> None:
@@ -186,10 +209,10 @@ def test_diff_between_commits(history: dict[str, Any]) -> None:
     for image in second:
         expected[image].add("HEAD")
     assert plot_problems(document, expected) == []
-    assert [e["revisions"] for e in document["data"][f"{IMAGES}/pred/3.png"]] == [["HEAD"]]
+    assert [e["revisions"] for e in document["data"][f"{PREVIEWS}/pred/3.png"]] == [["HEAD"]]
     # each revision shows its own pixels
     for step in range(3):
-        image = f"{IMAGES}/pred/{step}.png"
+        image = f"{PREVIEWS}/pred/{step}.png"
         assert rendered_value(document, image, "HEAD~1") == 100 + 10 * step
         assert rendered_value(document, image, "HEAD") == 200 + 10 * step
     (metrics,) = document["data"]["dvclive/plots/metrics/loss.tsv"]
@@ -204,6 +227,7 @@ def test_show_html(history: dict[str, Any]) -> None:
     expected = {
         "static/workspace_" + image.replace("/", "_") for image in sorted(history["second"])
     }
+    assert all("previews" in source for source in sources)
     assert sources == expected
     for source in sources:
         assert (out / source).is_file()
@@ -229,8 +253,9 @@ def test_diff_between_commits_with_cached_images(repo: Path, tmp_path: Path) -> 
     second = write_run(2, steps=3, cache_images=True)
     commit("run 2")
     tree = run("git", "ls-tree", "-r", "--name-only", "HEAD").stdout.split()
-    assert "dvclive/plots/images.dvc" in tree
-    assert not any(p.startswith(IMAGES + "/") for p in tree)  # the images are in DVC's cache
+    assert {"dvclive/plots/images.dvc", "dvclive/plots/previews.dvc"} <= set(tree)
+    # the images and their previews are in DVC's cache
+    assert not any(p.startswith((IMAGES + "/", PREVIEWS + "/")) for p in tree)
     document = plots_json("diff", "HEAD~1", "HEAD", out=tmp_path / "out")
     expected = {image: set() for image in first | second}
     for image in first:
@@ -238,8 +263,8 @@ def test_diff_between_commits_with_cached_images(repo: Path, tmp_path: Path) -> 
     for image in second:
         expected[image].add("HEAD")
     assert plot_problems(document, expected) == []
-    assert rendered_value(document, f"{IMAGES}/pred/1.png", "HEAD~1") == 110
-    assert rendered_value(document, f"{IMAGES}/pred/1.png", "HEAD") == 210
+    assert rendered_value(document, f"{PREVIEWS}/pred/1.png", "HEAD~1") == 110
+    assert rendered_value(document, f"{PREVIEWS}/pred/1.png", "HEAD") == 210
 
 
 def test_diff_between_experiments(repo: Path, tmp_path: Path) -> None:
@@ -254,8 +279,8 @@ def test_diff_between_experiments(repo: Path, tmp_path: Path) -> None:
     for image in second:
         expected[image].add("exp-two")
     assert plot_problems(document, expected) == []
-    assert rendered_value(document, f"{IMAGES}/pred/0.png", "exp-one") == 100
-    assert rendered_value(document, f"{IMAGES}/pred/0.png", "exp-two") == 200
+    assert rendered_value(document, f"{PREVIEWS}/pred/0.png", "exp-one") == 100
+    assert rendered_value(document, f"{PREVIEWS}/pred/0.png", "exp-two") == 200
 
 
 # -- control: DVCLive's plain folder entry ---------------------------------------------------
@@ -263,7 +288,7 @@ def test_diff_between_experiments(repo: Path, tmp_path: Path) -> None:
 
 def test_control_plain_folder_entry_shows_sidecars_and_masks(repo: Path, tmp_path: Path) -> None:
     """The checks above can fail: with DVCLive's ``plots: [dvclive/plots/images]`` entry,
-    DVC renders the JSON sidecars as vega plots and the mask PNGs as images."""
+    DVC renders the JSON sidecars as vega plots, the mask PNGs and the raw images."""
     images = write_run(1, steps=2)
     expected = {image: {"workspace"} for image in images}
     assert plot_problems(plots_json("show", out=tmp_path / "ours"), expected) == []
@@ -276,14 +301,30 @@ def test_control_plain_folder_entry_shows_sidecars_and_masks(repo: Path, tmp_pat
     assert [e["type"] for e in data[f"{IMAGES}/pred/0.masks/seg.png"]] == ["image"]
     assert any(p.startswith(f"sidecar listed: {IMAGES}/pred/0.json") for p in problems)
     assert any(p.startswith("mask listed:") for p in problems)
+    assert any(p.startswith("raw image drawn:") for p in problems)
+
+
+def test_spec_tip_in_dvc_3s_form(repo: Path, tmp_path: Path) -> None:
+    """The spec's tip ``dvc plots diff dvclive/plots`` in DVC 3's form: ``--targets`` with
+    the run's plots as a pattern (``dvclive/plots/*``) draws what dvc.yaml lists there."""
+    first = write_run(1, steps=2)
+    commit("run 1")
+    second = write_run(2, steps=3)
+    document = plots_json("diff", "--targets", "dvclive/plots/*", out=tmp_path / "out")
+    expected = {image: {"workspace"} for image in second}
+    for image in first:
+        expected[image].add("HEAD")
+    assert plot_problems(document, expected) == []
+    assert set(document["data"]) == set(expected) | {"dvclive/plots/metrics/loss.tsv"}
 
 
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the spec's tip `dvc plots diff dvclive/plots` (DVC 3: `--targets dvclive/plots`) "
-        "names a folder; DVC then renders every file under it, whatever dvc.yaml says, so "
-        "sidecars show as vega plots and masks as images"
+        "a folder as target (`--targets dvclive/plots`): DVC 3 also draws every file under "
+        "the folder, whatever dvc.yaml says (dvc/repo/plots/__init__.py, _collect_definitions "
+        "unpacks any existing target), and the seed's layout keeps sidecars and masks beside "
+        "the images under plots/images; use `--targets 'dvclive/plots/*'`"
     ),
 )
 def test_spec_tip_with_folder_target(repo: Path, tmp_path: Path) -> None:

@@ -190,9 +190,12 @@ def test_resume_continues_the_step(repo: Path) -> None:
     with chdir(repo / "stage"):
         # the images of the first session are still plotted after the resumed one
         dvcyaml = load_yaml(Path("dvc.yaml").read_text())
-        plotted = [next(iter(e)) for e in dvcyaml["plots"]]
-        assert plotted == ["dvclive/plots/metrics"] + [
-            f"dvclive/plots/images/pred/{s}.png" for s in range(4)
+        assert dvcyaml["plots"] == [
+            {"dvclive/plots/metrics": {"x": "step"}},
+            "dvclive/plots/images",
+        ]
+        assert sorted(p.name for p in Path("dvclive/plots/images/pred").iterdir()) == [
+            f"{s}.png" for s in range(4)
         ]
         assert run("dvcstage", "validate", ".").returncode == 0
 
@@ -299,11 +302,10 @@ def test_dvcyaml_keeps_user_entries(repo: Path) -> None:
         assert dvcyaml["stages"] == user["stages"]
         assert dvcyaml["params"] == ["params.yaml", "dvclive/params.yaml"]
         assert dvcyaml["metrics"] == ["eval/metrics.json", "dvclive/metrics.json"]
-        images = [f"dvclive/plots/images/pred/{s}.png" for s in range(4 if resume else 2)]
         assert dvcyaml["plots"] == [
             *user["plots"],
             {"dvclive/plots/metrics": {"x": "step"}},
-            *({p: {"y": {p: "image"}}} for p in images),
+            "dvclive/plots/images",
         ]
         assert dvcyaml["artifacts"] == user["artifacts"]
     # DVC still reads it as a pipeline
@@ -319,15 +321,21 @@ def test_dvcyaml_keeps_user_entries(repo: Path) -> None:
 
 def test_second_run_rewrites_dvcyaml_holding_only_images(repo: Path) -> None:
     """A run that logs images but no metrics or params, run twice in the same repo (the
-    second run merges into the first run's dvc.yaml, whose plots are all image entries)."""
+    second run merges into the first run's dvc.yaml, whose plots are all image entries).
+    The first merge also migrates a dvc.yaml older versions wrote, one entry per image."""
+    old = "plots:\n" + "".join(
+        f'- "{p}": {{y: {{"{p}": image}}}}\n'
+        for p in (f"dvclive/plots/images/old/{s}.png" for s in range(3))
+    )
+    Path("dvc.yaml").write_text(old)
     for version in range(2):
         with Live(save_dvc_exp=False) as live:
             for _ in range(2):
                 live.log_image(f"v{version}/{live.step}.png", np.zeros((4, 4), np.uint8))
                 live.next_step()
         dvcyaml = load_yaml(Path("dvc.yaml").read_text())
-        paths = [f"dvclive/plots/images/v{version}/{s}.png" for s in range(2)]
-        assert dvcyaml["plots"] == [{p: {"y": {p: "image"}}} for p in paths]
+        assert dvcyaml["plots"] == ["dvclive/plots/images"]
+        assert "old/" not in Path("dvc.yaml").read_text()
 
 
 def lgbm_data() -> tuple[lgb.Dataset, lgb.Dataset]:

@@ -95,8 +95,8 @@ def test_index_lines_and_validate(live: dvcstage.Live) -> None:
     ]
     assert weights["facts"] == {"bins": 3, "low": 1.0, "high": 3.0, "total": 6}
     assert by_key[("layers", 1)]["facts"] == {"bins": 2, "low": 0.5, "high": 1.5, "total": 5}
-    assert (Path(live.dir) / "plots/histograms/layers/0.tsv").is_file()
-    assert read_series(Path(live.dir) / "plots/histograms/layers/1.tsv")[0] == (
+    assert (Path(live.dir) / "plots/histograms/layers.items/0.tsv").is_file()
+    assert read_series(Path(live.dir) / "plots/histograms/layers.items/1.tsv")[0] == (
         [0, 5],
         [0.5, 1.0, 1.5],
     )

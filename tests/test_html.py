@@ -88,8 +88,8 @@ def test_index_line_and_rebuild(live: Live) -> None:
     assert line["sidecar"] == "media/html/p/0.json"
     assert line["facts"] == {"inject": True, "bytes": len(page("p"))}
     assert lines[("list", 1)]["facts"] == {"inject": False, "bytes": 8}
-    assert sidecar("list/1")["item"] == 1
-    assert rebuild_index(live.dir) == 3
+    assert sidecar("list.items/1")["item"] == 1
+    assert rebuild_index(live.dir).lines == 3
     rebuilt = {(line["key"], line.get("item")) for line in read_index(live.index_file).lines}
     assert rebuilt == set(lines)
     assert validate_tree(".") == []

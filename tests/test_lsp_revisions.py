@@ -285,11 +285,13 @@ async def test_dvc_yaml_diagnostics(client: LanguageClient, repo: Path) -> None:
     path = repo / "dvc.yaml"
     good = path.read_text()
     assert await _diagnose(client, path, good) == []
-    image = '"dvclive/plots/images/pred/1.png"'
+    folder = re.search(r"^- (dvclive/plots/(?:images|previews))$", good, re.MULTILINE)
     series = re.search(r"^ +(dvclive/plots/[^\n]*weights\.tsv): count$", good, re.MULTILINE)
-    assert series is not None and image in good
+    assert series is not None and folder is not None
+    image, gone = folder.group(1), folder.group(1) + "-gone"
+    entry = good.rindex(f"- {image}\n")  # the plots entry (the stage's outs name it too)
     bad = (
-        good.replace(image, image.replace("1.png", "9.png"))
+        (good[:entry] + f"- {gone}\n" + good[entry + len(image) + 3 :])
         .replace(series.group(1), "dvclive/plots/gone.tsv", 1)
         .replace("template: dvcstage-histogram-heatmap", "template: dvcstage-nope", 1)
         .replace("    x: step\n", "    x: step\n    colour: red\n", 1)
@@ -307,7 +309,7 @@ async def test_dvc_yaml_diagnostics(client: LanguageClient, repo: Path) -> None:
             (_span(bad, "colour"), "schema", error),
             (_span(bad, "dvcstage-nope"), "missing-template", warning),
             (_span(bad, "dvclive/plots/gone.tsv"), "missing-file", warning),
-            (_span(bad, image.replace("1.png", "9.png")), "missing-file", warning),
+            (_span(bad, gone), "missing-file", warning),
         ]
     )
     assert all(d.range.end.line == d.range.start.line for d in found)

@@ -214,7 +214,7 @@ async def test_item_image_with_boxes_masks_caption(client: LanguageClient, works
     result = await request(client, "dvcstage/item", {"run": RUN, "key": "pred", "step": 1})
     run_dir = workspace / "dvclive"
     roles = {f["role"]: f for f in result["files"]}
-    assert set(roles) == {"image", "mask", "sidecar"}
+    assert set(roles) == {"image", "mask", "sidecar", "preview"}
     assert roles["image"]["uri"] == (run_dir / "plots/images/pred/1.png").as_uri()
     assert roles["mask"]["name"] == "truth" and roles["mask"]["exists"]
     assert all(f["bytes"] > 0 and f["exists"] for f in result["files"])
@@ -228,12 +228,12 @@ async def test_item_image_with_boxes_masks_caption(client: LanguageClient, works
         "right": 12,
     }
     assert sidecar["boxes"]["predictions"]["class_labels"] == {"1": "cat"}
-    assert result["links"] == [
-        {
-            "pointer": "/masks/truth/path",
-            "uri": (run_dir / "plots/images/pred/1.masks/truth.png").as_uri(),
-            "exists": True,
-        }
+    mask_uri = (run_dir / "plots/images/pred/1.masks/truth.png").as_uri()
+    image_uri = (run_dir / "plots/images/pred/1.png").as_uri()
+    assert sorted(result["links"], key=lambda link: link["pointer"]) == [
+        {"pointer": "/files/0/path", "uri": mask_uri, "exists": True},
+        {"pointer": "/files/1/path", "uri": image_uri, "exists": True},
+        {"pointer": "/masks/truth/path", "uri": mask_uri, "exists": True},
     ]
     assert (result["width"], result["height"], result["problems"]) == (SIDE, SIDE, [])
 
@@ -340,10 +340,14 @@ async def test_changed_while_a_child_process_logs(client: LanguageClient, worksp
     child = start_logging(workspace, "live", steps, 0.1)
     try:
 
-        def done(received: list[dict[str, Any]]) -> bool:
-            return any(
-                n["run"] == "workspace:live" and n["lastStep"] == steps - 1 for n in received
-            )
+        def done(received: list[dict[str, Any]]) -> bool:  # the last image and histogram
+            last = {
+                (i["key"], i["step"])
+                for n in received
+                if n["run"] == "workspace:live"
+                for i in n["items"]
+            }
+            return {("pred", steps - 1), ("weights", steps - 1)} <= last
 
         await notes.wait_for(done, 60)
     finally:

@@ -105,9 +105,9 @@ def test_spec_3d_object_sample(live: Live, samples: Path) -> None:
     run = Path(live.dir)
     for item, name in enumerate(("sample.obj", "sample.gltf", "sample.glb")):
         suffix = name.split(".", 1)[1]
-        stored = run / f"media/object3d/generated_samples/{item}/0.{suffix}"
+        stored = run / f"media/object3d/generated_samples.items/{item}/0.{suffix}"
         assert stored.read_bytes() == MESHES[name]
-        document = sidecar(run, f"generated_samples/{item}")
+        document = sidecar(run, f"generated_samples.items/{item}")
         assert document["format"] == suffix
         assert document["item"] == item
         assert document["files"] == [{"path": f"0.{suffix}", "role": "object3d"}]

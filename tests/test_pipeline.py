@@ -129,8 +129,8 @@ def check_plots_json(repo: Path, out: Path, exps: dict[str, int]) -> None:
               for layer in layers]  # fmt: skip
     metrics = [f"dvclive/plots/metrics/{m}.tsv" for m in
                ("train/loss", "val/loss", "val/miou", "val/box_f1")]  # fmt: skip
-    images = {
-        f"dvclive/plots/images/predictions/{item}/{step}.png"
+    images = {  # the annotated previews: DVC never draws the raw images, sidecars or masks
+        f"dvclive/plots/previews/predictions/{item}/{step}.png"
         for epochs in exps.values()
         for step in range(epochs)
         for item in range(3)
@@ -201,9 +201,10 @@ def check_experiment_files(repo: Path, exp: str, epochs: int) -> None:
     files = run("git", "ls-tree", "-r", "--name-only", commit, cwd=repo).stdout.split()
     assert not [f for f in files if f.endswith(".dvc")]
     assert "dvclive/media.jsonl" in files
-    assert not [f for f in files if f.startswith(("dvclive/plots/images/", "dvclive/media/"))]
+    media = ("dvclive/plots/images/", "dvclive/plots/previews/", "dvclive/media/")
+    assert not [f for f in files if f.startswith(media)]
     lock = git_show(repo, exp, "dvc.lock")
-    for folder in ("dvclive/plots/images", "dvclive/media"):
+    for folder in ("dvclive/plots/images", "dvclive/plots/previews", "dvclive/media"):
         assert f"path: {folder}\n" in lock
     metrics = json.loads(git_show(repo, exp, "dvclive/metrics.json"))
     assert metrics["step"] == epochs - 1

@@ -15,7 +15,7 @@ LOGGER = textwrap.dedent(
     import numpy as np
     import dvcstage
 
-    live = dvcstage.Live(sys.argv[1], save_dvc_exp=False, dvcyaml_interval=0)
+    live = dvcstage.Live(sys.argv[1], save_dvc_exp=False)
     for step in range(40):
         live.log_image(f"pred/{step}.png", np.full((8, 8, 3), step, np.uint8))
         live.log_metric("loss", 1 / (step + 1))
@@ -36,6 +36,9 @@ def test_two_runs_at_once_beside_one_dvc_yaml(plain_dir: Path) -> None:
     for name in ("run-a", "run-b"):
         assert len(list((plain_dir / name / "plots/images/pred").glob("*.png"))) == 40
     assert not list(plain_dir.glob(".dvc.yaml.*")), "a scratch copy was left behind"
+    text = (plain_dir / "dvc.yaml").read_text()
+    for name in ("run-a", "run-b"):  # neither merge lost the other's entries
+        assert f"- {name}/metrics.json" in text and f"- {name}/plots/images\n" in text
 
 
 def test_scratch_copies_of_live_processes_are_kept(plain_dir: Path) -> None:

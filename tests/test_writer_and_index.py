@@ -1,20 +1,21 @@
-"""The background writer, the media index, its rebuild and ``dvcstage validate``."""
+"""The media writer, the media index, its rebuild and ``dvcstage validate``."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image as PILImage
+from writer_jobs import WaitForFile
 
 from dvcstage import Live, MediaWriteError
 from dvcstage.cli import main as cli_main
-from dvcstage.index import MediaIndex, latest_items, read_index
-from dvcstage.media.base import EncodedFile, EncodedItem
-from dvcstage.writer import BackgroundWriter
+from dvcstage.index import latest_items, read_index
+from dvcstage.writer import MediaWriter
 
 MASK = {"m": {"mask_data": np.eye(8, dtype=np.uint8), "class_labels": {1: "diag"}}}
 ANNOTATIONS = {"boxes": [[1, 1, 4, 4]], "labels": ["a"], "scores": [0.5], "box_format": "tlbr"}
@@ -55,8 +56,8 @@ def test_worker_error_surfaces_at_next_log_call(plain_dir: Path) -> None:
     live = Live(save_dvc_exp=False)
     (Path(live.images_dir) / "taken.png").mkdir(parents=True)
     live.log_image("taken.png", np.zeros((4, 4), np.uint8))
-    for q in live._writer._queues:  # type: ignore[union-attr]
-        q.join()
+    assert live._writer is not None
+    live._writer.wait()  # written (or failed): the error is now known, not yet raised
     with pytest.raises(MediaWriteError):
         live.log_image("other.png", np.zeros((4, 4), np.uint8))
     live.end()
@@ -70,26 +71,25 @@ def test_same_name_is_written_in_logging_order(plain_dir: Path) -> None:
     assert np.asarray(PILImage.open(Path(live.images_dir) / "same.png")).max() == 59
 
 
-def test_memory_budget_makes_the_caller_wait(tmp_path: Path) -> None:
-    release = threading.Event()
-    writer = BackgroundWriter(
-        tmp_path, MediaIndex(tmp_path / "media.jsonl"), workers=1, max_pending_bytes=2_000
-    )
-
-    def slow() -> EncodedItem:
-        release.wait()
-        return EncodedItem("image", "k", 0, (EncodedFile(PurePosixPath("a.png"), b"x", "image"),))
-
-    writer.submit("a", slow, 1_000)  # taken by the worker, which now waits
-    writer.submit("a", slow, 1_000)  # the budget of 2,000 bytes is now used up
-    third = threading.Thread(target=writer.submit, args=("a", slow, 1))
+def test_pending_budget_makes_the_caller_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tests = str(Path(__file__).parent)  # the writer process imports writer_jobs from here
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
+    release = tmp_path / "release"
+    writer = MediaWriter(tmp_path, workers=1, max_pending_bytes=30_000)
+    job = WaitForFile(str(release), payload=b"x" * 10_000)
+    writer.submit(job, "wait", job.describe())  # held by the writer until release exists
+    writer.submit(job, "wait", job.describe())  # about 20,000 bytes of journal now pending
+    third = threading.Thread(target=writer.submit, args=(job, "wait", job.describe(), 15_000))
     third.start()
     third.join(timeout=0.5)
     assert third.is_alive(), "a third job must wait while the budget is used up"
-    release.set()
+    assert writer.appended < 30_000  # ...and it is not in the journal yet
+    release.touch()
     third.join()
     writer.close()
-    assert len(read_index(tmp_path / "media.jsonl").lines) == 3
+    assert not writer.session.exists()
 
 
 def test_torn_last_line_is_ignored_then_cut(plain_dir: Path) -> None:
@@ -117,7 +117,7 @@ def test_index_describes_every_file(plain_dir: Path) -> None:
     pred = [line for line in lines if line["key"] == "pred"]
     assert [line["step"] for line in pred] == [0, 1, 2]
     roles = {f["role"] for f in pred[0]["files"]}
-    assert roles == {"image", "sidecar", "mask"}
+    assert roles == {"image", "sidecar", "mask", "preview"}
     current = {line["files"][-1]["path"]: line for line in lines}  # last.png is overwritten
     for line in current.values():
         for file in line["files"]:
@@ -163,7 +163,7 @@ def test_validate_reports_file_and_line(
     live = _log_run()
     live.end()
     assert cli_main(["validate", "."]) == 0
-    sidecar = Path(live.images_dir) / "pred" / "1.json"
+    sidecar = Path(live.dir) / "plots/images/pred/1.json"
     document = json.loads(sidecar.read_text())
     document["annotations"]["a"][0]["box"].pop("top")
     sidecar.write_text(json.dumps(document))
@@ -175,26 +175,29 @@ def test_validate_reports_file_and_line(
     out = capsys.readouterr().out
     assert f"{sidecar}:1: annotations/a/0/box: 'top' is a required property" in out
     assert "2.masks/m.png does not exist" in out
-    assert f"{live.index_file}:7: (root): 'step' is a required property" in out
+    assert f"{Path(live.dir) / 'media.jsonl'}:7: (root): 'step' is a required property" in out
 
 
-def test_dvcyaml_image_entries_are_throttled_but_complete_at_end(plain_dir: Path) -> None:
-    live = _log_run(steps=4, dvcyaml_interval=3600)
-    live.flush()  # next_step leaves dvc.yaml to the writer threads
-    text = Path("dvc.yaml").read_text()
-    assert "pred/0.png" in text and "pred/3.png" not in text  # only the first write so far
+def test_dvcyaml_does_not_change_as_steps_go_by(plain_dir: Path) -> None:
+    live = Live(save_dvc_exp=False)
+    texts = []
+    for _ in range(4):
+        live.log_image(f"pred/{live.step}.png", np.full((8, 8), 3, np.uint8), ANNOTATIONS)
+        live.log_metric("loss", 0.5)
+        live.next_step()  # dvc.yaml is current when next_step returns, no flush needed
+        texts.append(Path("dvc.yaml").read_text())
+    stat = Path("dvc.yaml").stat()
     live.end()
-    text = Path("dvc.yaml").read_text()
-    for step in range(4):
-        assert f"dvclive/plots/images/pred/{step}.png" in text
-    assert "plots/images:" not in text and "- dvclive/plots/images\n" not in text
+    assert texts == [texts[0]] * 4
+    assert Path("dvc.yaml").read_text() == texts[0]
+    assert Path("dvc.yaml").stat().st_mtime_ns == stat.st_mtime_ns, "rewritten unchanged"
+    assert "- dvclive/plots/previews\n" in texts[0] and "pred/" not in texts[0]
 
 
 def test_resume_keeps_earlier_images_in_dvcyaml(plain_dir: Path) -> None:
     _log_run(steps=2).end()
     resumed = Live(save_dvc_exp=False, resume=True)
     assert resumed.step == 2
-    resumed.log_image(f"pred/{resumed.step}.png", np.zeros((8, 8), np.uint8))
-    resumed.end()
-    text = Path("dvc.yaml").read_text()
-    assert all(f"pred/{s}.png" in text for s in range(3))
+    resumed.log_metric("loss", 0.1)
+    resumed.end()  # no image in this session: the folder entry stays
+    assert "- dvclive/plots/previews\n" in Path("dvc.yaml").read_text()

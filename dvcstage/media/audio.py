@@ -26,7 +26,6 @@ W&B allows at most 100 clips per step: :func:`check_clip_budget` enforces it for
 from __future__ import annotations
 
 import io
-import json
 import os
 import struct
 import wave
@@ -37,7 +36,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import schemas
 from ..errors import InvalidAnnotationError, InvalidMediaTypeError, InvalidMediaValueError
 from .base import EncodedFile, EncodedItem, Media, MediaSlot
 from .pixels import array_from_arraylike
@@ -370,8 +368,6 @@ class Audio(Media):
     def encode(self, slot: MediaSlot) -> EncodedItem:
         """The audio file and its sidecar for ``slot`` (pure: no I/O)."""
         audio_path = slot.file(self.suffix)
-        sidecar = slot.file(".json")
-        folder = sidecar.parent
         facts = {
             name: value
             for name, value in (
@@ -382,32 +378,21 @@ class Audio(Media):
             )
             if value is not None
         }
-        document: dict[str, Any] = {
-            "kind": self.kind,
-            "key": slot.key,
-            "step": slot.step,
-            **slot.facts(),
+        fields: dict[str, Any] = {
             **({"caption": self.caption} if self.caption is not None else {}),
-            "files": [{"path": str(audio_path.relative_to(folder)), "role": "audio"}],
             "format": self.suffix.lstrip("."),
             "sample_rate": self.info.sample_rate,
             "channels": self.info.channels,
             "frames": self.info.frames,
             "duration_s": self.info.duration_s,
         }
-        schemas.check_document(SCHEMA, document, str(sidecar))
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-        return EncodedItem(
-            kind=self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=(
-                EncodedFile(audio_path, self.audio_bytes(), "audio"),
-                EncodedFile(sidecar, text.encode("utf-8"), "sidecar", schema=SCHEMA),
-            ),
+        return self.item_with_sidecar(
+            slot,
+            [EncodedFile(audio_path, self.audio_bytes(), "audio")],
+            fields,
+            facts=facts,
             # A clip logged again at this step as another format replaces the old file.
-            owned=(sidecar, *(slot.file(s) for s in FILE_SUFFIXES if s != self.suffix)),
-            facts={**slot.facts(), "sidecar": str(sidecar), **facts},
+            owned=tuple(slot.file(s) for s in FILE_SUFFIXES if s != self.suffix),
         )
 
     def __repr__(self) -> str:

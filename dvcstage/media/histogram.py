@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import schemas
 from ..errors import InvalidMediaTypeError, InvalidMediaValueError
-from .base import EncodedFile, EncodedItem, Media, MediaSlot
+from .base import ITEMS_SUFFIX, EncodedFile, EncodedItem, Media, MediaSlot
 from .pixels import array_from_arraylike
 
 HISTOGRAMS_FOLDER = PurePosixPath("plots/histograms")
@@ -51,10 +51,11 @@ NUM_BINS_HELP = f"an int from 1 to {MAX_BINS}"
 
 
 def series_path(key: str, item: int | None = None) -> PurePosixPath:
-    """The TSV series of ``key`` (``plots/histograms/<key>.tsv``, ``<key>/<item>.tsv``)."""
+    """The TSV series of ``key`` (``plots/histograms/<key>.tsv``; a list's items
+    ``<key>.items/<item>.tsv``, a folder no key can name)."""
     if item is None:
         return HISTOGRAMS_FOLDER / f"{key}.tsv"
-    return HISTOGRAMS_FOLDER / key / f"{item}.tsv"
+    return HISTOGRAMS_FOLDER / f"{key}{ITEMS_SUFFIX}" / f"{item}.tsv"
 
 
 def _number(value: Any) -> int | float:

@@ -7,7 +7,6 @@ panel, ``dvcstage view``) show it in a sandboxed frame.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import cache
@@ -15,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import schemas
 from ..errors import InvalidMediaTypeError, InvalidMediaValueError
 from .base import EncodedFile, EncodedItem, Media, MediaSlot
 
@@ -177,21 +175,5 @@ class Html(Media):
     def encode(self, slot: MediaSlot) -> EncodedItem:
         """The page and its sidecar for ``slot`` (pure: no I/O)."""
         page = slot.file(".html")
-        sidecar_path = slot.file(".json")
         facts = {"inject": self.inject, "bytes": len(self.data)}
-        sidecar: dict[str, Any] = {"kind": self.kind, "key": slot.key, "step": slot.step}
-        sidecar.update(slot.facts())
-        sidecar["files"] = [{"path": page.name, "role": self.kind}]
-        sidecar.update(facts)
-        schemas.check_document(self.kind, sidecar, str(sidecar_path))
-        text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        return EncodedItem(
-            self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=(
-                EncodedFile(page, self.data, self.kind),
-                EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=self.kind),
-            ),
-            facts={**slot.facts(), "sidecar": str(sidecar_path), **facts},
-        )
+        return self.item_with_sidecar(slot, [EncodedFile(page, self.data, self.kind)], facts)

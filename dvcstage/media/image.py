@@ -1,17 +1,16 @@
 """Images with boxes, masks and captions: ``dvcstage.Image`` and the image encoder.
 
 Construction validates everything and keeps a private copy of the pixels (cheap); turning
-them into PNG/JPEG/GIF bytes (costly) happens in :func:`encode_image`, on a writer thread.
+them into PNG/JPEG/GIF bytes (costly) happens in :meth:`Image.encode`, in the writer process.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image as PILImage
@@ -20,7 +19,7 @@ from PIL import UnidentifiedImageError
 from .. import schemas
 from ..errors import InvalidAnnotationError, InvalidMediaTypeError, InvalidMediaValueError
 from ..names import masks_folder, sidecar_name
-from .base import EncodedFile, EncodedItem
+from .base import EncodedFile, EncodedItem, Media, MediaSlot, file_entries, sidecar_file
 from .boxes import check_wandb_boxes
 from .masks import PreparedMask, check_masks, encode_mask_png
 from .pixels import array_from_arraylike, check_image_array, to_uint8
@@ -50,7 +49,8 @@ class ImageSource:
     pil: PILImage.Image | None = None
     file_bytes: bytes | None = None
     file_suffix: str | None = None
-    drop_opaque_alpha: bool = False
+    #: A rendered matplotlib figure: an opaque alpha channel is dropped.
+    figure: bool = False
 
 
 def _source_from_file(value: str | os.PathLike[str], argument: str) -> ImageSource:
@@ -90,9 +90,7 @@ def image_source(value: Any, argument: str) -> ImageSource:
         import matplotlib.pyplot as plt
 
         plt.close(value)  # as DVCLive does after saving a figure
-        return ImageSource(
-            width=rgba.shape[1], height=rgba.shape[0], array=rgba, drop_opaque_alpha=True
-        )
+        return ImageSource(width=rgba.shape[1], height=rgba.shape[0], array=rgba, figure=True)
     array = array_from_arraylike(value)
     if array is None or isinstance(value, (bytes, bytearray, list, tuple, dict)):
         raise InvalidMediaTypeError(argument, value, IMAGE_TYPES_HELP)
@@ -100,7 +98,7 @@ def image_source(value: Any, argument: str) -> ImageSource:
     return ImageSource(width=array.shape[1], height=array.shape[0], array=array)
 
 
-class Image:
+class Image(Media):
     """An image with optional box groups, segmentation masks and a caption (W&B's signature).
 
     >>> import numpy as np, dvcstage
@@ -113,6 +111,12 @@ class Image:
     Log it with ``live.log({"examples": img})`` or ``live.log_image("examples.png", img)``.
     Everything is validated here; a bad argument raises a typed error naming it.
     """
+
+    kind: ClassVar[str] = "image"
+    #: DVCLive's ``annotations`` (checked, in the sidecar's layout), given to ``log_image``.
+    annotations: dict[str, list[dict[str, Any]]] | None = None
+    #: The file format: the logged name's suffix (``.png`` for ``live.log``).
+    suffix: str = ".png"
 
     def __init__(
         self,
@@ -185,6 +189,19 @@ class Image:
         """Height in pixels."""
         return self.source.height
 
+    def writes_inline(self, max_pixels: int) -> bool:
+        """Whether logging writes this image before returning, as DVCLive does.
+
+        True for small images (encoding costs about 0.1 ms) and for figures, which were
+        rendered on the calling thread anyway (Matplotlib is not thread-safe).
+        """
+        return self.source.figure or self.width * self.height <= max_pixels
+
+    @property
+    def has_overlays(self) -> bool:
+        """Whether the image has anything beside its pixels (then it gets a sidecar)."""
+        return bool(self.annotations or self.boxes or self.masks or self.caption is not None)
+
     def with_overlays(
         self,
         *,
@@ -205,15 +222,68 @@ class Image:
             copy.masks = check_masks(masks, self.height, self.width)
         return copy
 
+    def logged_as(
+        self, suffix: str, annotations: dict[str, list[dict[str, Any]]] | None = None
+    ) -> Image:
+        """A copy to be written as ``suffix`` with DVCLive's ``annotations`` (checked)."""
+        copy = Image.__new__(Image)
+        copy.__dict__.update(self.__dict__)
+        copy.suffix = suffix
+        if annotations is not None:
+            copy.annotations = annotations
+        return copy
+
+    def encode(self, slot: MediaSlot) -> EncodedItem:
+        """The image, its masks and its sidecar for ``slot`` (pure: no I/O).
+
+        The file is ``<stem><suffix>`` (``plots/images/pred/3.png``); masks go to
+        ``<stem>.masks/<name>.png``; the sidecar ``<stem>.json`` exists only when the image
+        has annotations, boxes, masks or a caption.
+        """
+        return encode_image(self, slot)
+
+    def preview_file(self, image_path: PurePosixPath, *, draw: bool = True) -> EncodedFile:
+        """What ``dvc plots`` shows for this image: the overlays drawn in (``draw``), else
+        the image itself (a link to its file)."""
+        from .preview import preview_path, render_preview
+
+        target = preview_path(image_path)
+        if not (draw and self.has_overlays):
+            return EncodedFile(target, b"", "preview", link_of=image_path)
+        data = render_preview(
+            _pil_image(self.source, self.mode),
+            annotations=self.annotations,
+            boxes=self.boxes,
+            masks=[(mask.class_ids, mask.class_labels) for mask in self.masks],
+            caption=self.caption,
+            suffix=self.suffix,
+        )
+        return EncodedFile(target, data, "preview")
+
     def __repr__(self) -> str:
         return f"<dvcstage.Image {self.width}x{self.height} caption={self.caption!r}>"
+
+
+#: The largest side each format can store (JPEG and GIF keep sizes in 16 bits).
+FORMAT_MAX_SIDE = {".jpg": 65_535, ".jpeg": 65_535, ".gif": 65_535, ".png": 2**31 - 1}
+
+
+def check_format_limits(image: Image, suffix: str) -> None:
+    """Refuse an image its format cannot store (a 2 x 70,000 JPEG), before anything is written."""
+    limit = FORMAT_MAX_SIDE.get(suffix.lower())
+    if limit is not None and max(image.width, image.height) > limit:
+        raise InvalidMediaValueError(
+            "val",
+            f"an image of {image.width}x{image.height} pixels is too large for {suffix}",
+            f"{suffix} images of at most {limit:,} pixels per side (or another format)",
+        )
 
 
 def _pil_image(source: ImageSource, mode: str | None) -> PILImage.Image:
     if source.array is not None:
         pixels = to_uint8(source.array)
         opaque_rgba = pixels.ndim == 3 and pixels.shape[-1] == 4 and (pixels[..., 3] == 255).all()
-        if source.drop_opaque_alpha and opaque_rgba:
+        if source.figure and opaque_rgba:
             pixels = pixels[..., :3]
         image = PILImage.fromarray(pixels)
     elif source.pil is not None:
@@ -253,20 +323,15 @@ def encode_image_bytes(image: Image, suffix: str) -> bytes:
     return _encode_pixels(_pil_image(source, image.mode), suffix)
 
 
-def build_sidecar(
-    image: Image,
-    annotations: dict[str, list[dict[str, Any]]] | None,
-    mask_folder_name: str,
-    step: int,
-) -> dict[str, Any] | None:
-    """The sidecar document, or ``None`` when the image has nothing beside its pixels."""
-    sidecar: dict[str, Any] = {}
-    if annotations:
-        sidecar["annotations"] = annotations
+def _overlay_fields(image: Image, mask_folder_name: str) -> dict[str, Any]:
+    """The sidecar's overlay members: DVCLive's annotations, W&B's boxes and masks, caption."""
+    fields: dict[str, Any] = {}
+    if image.annotations:
+        fields["annotations"] = image.annotations
     if image.boxes:
-        sidecar["boxes"] = image.boxes
+        fields["boxes"] = image.boxes
     if image.masks:
-        sidecar["masks"] = {
+        fields["masks"] = {
             mask.name: {
                 "path": f"{mask_folder_name}/{mask.name}.png",
                 "class_labels": mask.class_labels,
@@ -275,52 +340,34 @@ def build_sidecar(
             for mask in image.masks
         }
     if image.caption is not None:
-        sidecar["caption"] = image.caption
-    if not sidecar:
-        return None
-    sidecar.update(step=step, width=image.width, height=image.height)
-    return sidecar
+        fields["caption"] = image.caption
+    return fields
 
 
-def encode_image(
-    image: Image,
-    *,
-    run_relpath: PurePosixPath,
-    key: str,
-    step: int,
-    item: int | None = None,
-    annotations: dict[str, list[dict[str, Any]]] | None = None,
-) -> EncodedItem:
-    """Encode an image, its masks and its sidecar (pure: no I/O).
-
-    ``run_relpath`` is the image file relative to the run directory, e.g.
-    ``plots/images/pred/3.png``.
-    """
-    mask_dir = masks_folder(run_relpath)
-    sidecar_path = sidecar_name(run_relpath)
+def encode_image(image: Image, slot: MediaSlot) -> EncodedItem:
+    """Encode an image, its masks and its sidecar for ``slot`` (pure: no I/O)."""
+    path = slot.file(image.suffix)
+    mask_dir = masks_folder(path)
+    sidecar_path = sidecar_name(path)
     files = [
         EncodedFile(mask_dir / f"{mask.name}.png", encode_mask_png(mask), "mask", mask.name)
         for mask in image.masks
     ]
-    files.append(EncodedFile(run_relpath, encode_image_bytes(image, run_relpath.suffix), "image"))
-    sidecar = build_sidecar(image, annotations, mask_dir.name, step)
-    if sidecar is not None:
-        schemas.check_document(schemas.IMAGE_SIDECAR, sidecar, str(sidecar_path))
-        text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        files.append(
-            EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=schemas.IMAGE_SIDECAR)
-        )
-    facts: dict[str, Any] = {
-        "width": image.width,
-        "height": image.height,
-        "sidecar": str(sidecar_path) if sidecar is not None else None,
-    }
-    if item is not None:
-        facts["item"] = item
+    files.append(EncodedFile(path, encode_image_bytes(image, image.suffix), "image"))
+    facts: dict[str, Any] = {**slot.facts(), "width": image.width, "height": image.height}
+    facts["sidecar"] = None
+    if image.has_overlays:
+        document: dict[str, Any] = {"kind": "image", "key": slot.key, "step": slot.step}
+        document.update(slot.facts())
+        document["files"] = file_entries(files, sidecar_path.parent)
+        document.update(_overlay_fields(image, mask_dir.name))
+        document.update(width=image.width, height=image.height)
+        files.append(sidecar_file(sidecar_path, document, schemas.IMAGE_SIDECAR))
+        facts["sidecar"] = str(sidecar_path)
     return EncodedItem(
         kind="image",
-        key=key,
-        step=step,
+        key=slot.key,
+        step=slot.step,
         files=tuple(files),
         owned=(sidecar_path, mask_dir),
         facts=facts,

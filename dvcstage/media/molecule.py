@@ -12,14 +12,12 @@ random seed, so logging the same molecule twice writes the same bytes (DVC dedup
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-from .. import schemas
 from ..errors import (
     InvalidAnnotationError,
     InvalidMediaTypeError,
@@ -269,7 +267,6 @@ class Molecule(Media):
     def encode(self, slot: MediaSlot) -> EncodedItem:
         """The structure file, the depiction (RDKit inputs) and the sidecar ``<step>.json``."""
         payload = slot.file(f".{self.format}")
-        sidecar_path = slot.file(".json")
         files = []
         facts: dict[str, Any] = {"format": self.format, "source": self.source}
         if self._mol is not None:
@@ -282,20 +279,11 @@ class Molecule(Media):
             files.append(EncodedFile(payload, self.file_bytes, self.kind))
         if self.caption is not None:
             facts["caption"] = self.caption
-        sidecar: dict[str, Any] = {"kind": self.kind, "key": slot.key, "step": slot.step}
-        sidecar.update(slot.facts())
-        sidecar["files"] = [{"path": f.path.name, "role": f.role} for f in files]
-        sidecar.update(facts)
-        schemas.check_document("molecule", sidecar, str(sidecar_path))
-        text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        files.append(EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=self.kind))
-        return EncodedItem(
-            self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=tuple(files),
+        return self.item_with_sidecar(
+            slot,
+            files,
+            facts,
             owned=(*(slot.file(f".{fmt}") for fmt in FORMATS), slot.file(".png")),
-            facts={**slot.facts(), "sidecar": str(sidecar_path), **facts},
         )
 
     def __repr__(self) -> str:

@@ -627,7 +627,6 @@ class Object3D(Media):
     def encode(self, slot: MediaSlot) -> EncodedItem:
         """The payload (``<step>.<format>``) and its sidecar (``<step>.json``)."""
         payload = slot.file(f".{self.format}")
-        sidecar_path = slot.file(".json")
         if self.scene is not None:
             data = self.scene.encode()
             # Schema-checking a million points in Python takes seconds; the points were
@@ -639,22 +638,11 @@ class Object3D(Media):
         else:
             assert self.file_bytes is not None
             payload_file = EncodedFile(payload, self.file_bytes, self.kind)
-        sidecar: dict[str, Any] = {"kind": self.kind, "key": slot.key, "step": slot.step}
-        sidecar.update(slot.facts())
-        sidecar["files"] = [{"path": payload.name, "role": self.kind}]
-        sidecar.update(self.facts())
-        schemas.check_document("object3d", sidecar, str(sidecar_path))
-        text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        return EncodedItem(
-            self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=(
-                payload_file,
-                EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=self.kind),
-            ),
+        return self.item_with_sidecar(
+            slot,
+            [payload_file],
+            self.facts(),
             owned=tuple(slot.file(f".{fmt}") for fmt in FORMATS),
-            facts={**slot.facts(), "sidecar": str(sidecar_path), **self.facts()},
         )
 
     def __repr__(self) -> str:

@@ -7,17 +7,15 @@ molecules) are written beside it in ``<step>.cells/`` and referenced from their 
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
-from .. import schemas
 from ..errors import InvalidMediaTypeError, InvalidMediaValueError
 from .base import EncodedFile, EncodedItem, Media, MediaSlot
-from .image import Image, encode_image
+from .image import Image
 
 CELL_HELP = (
     "None, bool, int, float, str, a NumPy scalar, or a media object (dvcstage.Image, Audio, "
@@ -168,8 +166,7 @@ class Table(Media):
 
     def encode(self, slot: MediaSlot) -> EncodedItem:
         """The table document and every media cell's files (pure)."""
-        sidecar = slot.file(".json")
-        folder = sidecar.parent
+        folder = slot.file(".json").parent
         cells_dir = slot.stem.with_name(f"{slot.stem.name}.cells")
         files: list[EncodedFile] = []
         rows: list[list[Any]] = []
@@ -189,37 +186,19 @@ class Table(Media):
                 else:
                     out.append(cell)
             rows.append(out)
-        document: dict[str, Any] = {
-            "kind": self.kind,
-            "key": slot.key,
-            "step": slot.step,
-            **slot.facts(),
-            "files": [{"path": _relative(f.path, folder), "role": f.role} for f in files],
-            "columns": self.columns,
-            "data": rows,
-        }
-        schemas.check_document("table", document, str(sidecar))
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
-        files.append(EncodedFile(sidecar, text.encode("utf-8"), "sidecar", schema="table"))
-        return EncodedItem(
-            kind=self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=tuple(files),
-            owned=(sidecar, cells_dir),
-            facts={**slot.facts(), "rows": len(self.data), "columns": len(self.columns)},
+        return self.item_with_sidecar(
+            slot,
+            files,
+            {"columns": self.columns, "data": rows},
+            facts={"rows": len(self.data), "columns": len(self.columns)},
+            owned=(cells_dir,),
+            compact=True,
         )
 
     @staticmethod
     def _encode_cell(
         cell: Image | Media, stem: PurePosixPath, slot: MediaSlot
     ) -> tuple[list[EncodedFile], dict[str, Any]]:
-        if isinstance(cell, Image):
-            item = encode_image(
-                cell, run_relpath=stem.with_name(stem.name + ".png"), key=slot.key, step=slot.step
-            )
-            main = next(f for f in item.files if f.role == "image")
-            return list(item.files), {"_type": "image", "path": main.path}
         item = cell.encode(MediaSlot(stem, slot.key, slot.step))
         main = next((f for f in item.files if f.role == cell.kind), item.files[0])
         return list(item.files), {"_type": cell.kind, "path": main.path}

@@ -9,7 +9,6 @@ converts and encodes on a writer thread.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from .. import schemas
 from ..errors import (
     InvalidAnnotationError,
     InvalidMediaTypeError,
@@ -432,7 +430,6 @@ class Video(Media):
             assert self._file_bytes is not None
             data = self._file_bytes
         payload = slot.file(f".{self.format}")
-        sidecar_path = slot.file(".json")
         facts: dict[str, Any] = {"format": self.format, "source": "array"}
         if self._array is None:
             facts["source"] = "file"
@@ -447,23 +444,11 @@ class Video(Media):
                 facts[name] = value
         if self.grid is not None:
             facts["grid"] = {"rows": self.grid[0], "columns": self.grid[1], "videos": self._batch}
-        sidecar: dict[str, Any] = {"kind": self.kind, "key": slot.key, "step": slot.step}
-        if slot.item is not None:
-            sidecar["item"] = slot.item
-        sidecar["files"] = [{"path": payload.name, "role": self.kind}]
-        sidecar.update(facts)
-        schemas.check_document(self.kind, sidecar, str(sidecar_path))
-        text = json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n"
-        return EncodedItem(
-            self.kind,
-            key=slot.key,
-            step=slot.step,
-            files=(
-                EncodedFile(payload, data, self.kind),
-                EncodedFile(sidecar_path, text.encode("utf-8"), "sidecar", schema=self.kind),
-            ),
+        # width and height head the index line; the writer files the rest under "facts".
+        return self.item_with_sidecar(
+            slot,
+            [EncodedFile(payload, data, self.kind)],
+            facts,
             # A re-log of this slot in another format leaves no file of the old one behind.
-            owned=(*(slot.file(f".{fmt}") for fmt in FORMATS), sidecar_path),
-            # width and height head the index line; the writer files the rest under "facts".
-            facts={**slot.facts(), "sidecar": str(sidecar_path), **facts},
+            owned=tuple(slot.file(f".{fmt}") for fmt in FORMATS),
         )
