@@ -22,7 +22,7 @@ from dvcstage.index import read_index
 from dvcstage.validate import validate_tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from crash_loop import crash_loop  # noqa: E402
+from crash_loop import crash_loop
 
 pytestmark = pytest.mark.slow
 
