@@ -11,6 +11,7 @@ the DVC remote. The git remote also holds 40 more experiment refs (the listing i
 from __future__ import annotations
 
 import asyncio
+import http.server
 import os
 import socket
 import sys
@@ -509,6 +510,40 @@ async def test_an_unreachable_remote_times_out_with_a_clear_log(
     text = log_file.read_text()
     assert "no answer within 0.5 s" in text and "s3cret" not in text
     assert all("s3cret" not in m for m in recorder.logs)
+
+
+class PasswordServer(http.server.BaseHTTPRequestHandler):
+    """Answers every request with 401 and a Basic challenge, as a private remote does."""
+
+    def do_GET(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="team"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+async def test_a_remote_asking_for_a_password_fails_without_a_prompt(team: Team) -> None:
+    """No terminal prompt, no askpass dialog: a clear log instead (and no hang: the timeout
+    is an hour)."""
+    teammate = clone_with_exp_a(team, "f")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PasswordServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/team.git"
+    client = await server_config("--remote-timeout", "3600").start()
+    recorder = recorder_of(client)
+    try:
+        await client.initialize_session(initialize(teammate, remoteExperiments=url))
+        await recorder.wait_for(lambda r: any("cannot list" in text for text in r.logs))
+        (message,) = [text for text in recorder.logs if "cannot list" in text]
+        assert f"cannot list the experiments on {url}: " in message
+        assert "could not read Username" in message, message
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+        server.shutdown()
 
 
 async def test_no_remote(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ like any local experiment: its media are read through DVC's filesystem (from the
 or from the DVC remote) by :mod:`dvcstage_lsp.materialise`.
 
 Bounds: every git call that talks to the remote runs in its own process group with a
-timeout (the group is killed when it expires) and without prompts (``GIT_TERMINAL_PROMPT=0``,
-no controlling terminal); the listing reads at most :data:`MAX_LISTING_BYTES` and keeps at
+timeout (the group is killed when it expires) and never prompts (``GIT_TERMINAL_PROMPT=0``, no
+askpass dialog, no controlling terminal: git's credential helpers and ssh keys still work);
+the listing reads at most :data:`MAX_LISTING_BYTES` and keeps at
 most ``max_revisions`` experiments: those run from HEAD first, then from other local commits
 (newest first), then the rest, by name. It runs in the background, never delaying a request,
 every ``interval`` seconds. A remote's URL may hold credentials: it is never logged (remote
@@ -149,9 +150,12 @@ class RemoteGitError(Exception):
 
 
 def git_env() -> dict[str, str]:
-    """The environment of git commands that talk to a remote: no prompt, C locale."""
+    """The environment of git commands that talk to a remote: never a prompt (git's
+    credential helpers and ssh keys still work), C locale (messages are parsed)."""
     env = dict(os.environ)
     env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_ASKPASS"] = "false"  # no editor's or desktop's password dialog either
+    env["SSH_ASKPASS_REQUIRE"] = "never"
     env["GCM_INTERACTIVE"] = "never"  # Git Credential Manager
     env["LC_ALL"] = "C"
     return env
@@ -341,8 +345,6 @@ class RemoteExperiments:
         self.states: dict[Path, RemoteState] = {}
         self.fetches: dict[str, asyncio.Task[None]] = {}
         self.task: asyncio.Task[None] | None = None
-        self.listed = asyncio.Event()  # set after each listing round (tests and tools)
-        self.rounds = 0
 
     def start(self) -> None:
         """Start listing in the background (nothing with ``none``, or without experiments)."""
@@ -375,8 +377,6 @@ class RemoteExperiments:
                     raise
                 except Exception:  # a failure must not end the listing
                     logger.exception("listing the remote experiments of %s failed", repo.root)
-            self.rounds += 1
-            self.listed.set()
             await asyncio.sleep(self.interval)
 
     def _repos(self) -> list[WorkspaceRepo]:
@@ -566,12 +566,15 @@ class RemoteExperiments:
         refspec = f"{experiment.refname}:{experiment.refname}"
         started = asyncio.get_running_loop().time()
         logger.info("fetching experiment %s from %s", name, state.shown)
+        fetch = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", state.remote, refspec]
         try:
-            await remote_git(
-                run.repo_root,
-                ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", state.remote, refspec],
-                self.timeout * FETCH_TIMEOUT_FACTOR,
-            )
+            try:
+                await remote_git(run.repo_root, fetch, self.timeout * FETCH_TIMEOUT_FACTOR)
+            except RemoteGitError as exc:
+                if "no-write-fetch-head" not in exc.message:
+                    raise
+                fetch.remove("--no-write-fetch-head")  # git < 2.29
+                await remote_git(run.repo_root, fetch, self.timeout * FETCH_TIMEOUT_FACTOR)
         except RemoteGitError as exc:
             if exc.missing_ref:  # deleted on the remote since it was listed
                 state.experiments.pop(refname, None)
