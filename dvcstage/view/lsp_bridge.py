@@ -99,6 +99,13 @@ class LanguageServerBridge:
 
         self.client.feature(CHANGED)(changed)
 
+        def log_message(_client: LanguageClient, params: Any) -> None:  # the server's log
+            logger.info(
+                "dvcstage-lsp: %s", params.get("message") if isinstance(params, dict) else params
+            )
+
+        self.client.feature(types.WINDOW_LOG_MESSAGE)(log_message)
+
     async def start(self, timeout: float = 60.0) -> None:
         """Start the child and initialise it; raises :class:`ServerError` when it cannot."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -68,6 +68,20 @@ def parser() -> argparse.ArgumentParser:
         default=5.0,
         help="seconds between looks for new commits and experiments (default 5)",
     )
+    # Experiments only on a git remote (remote_exps.py).
+    command.add_argument(
+        "--remote-experiments",
+        default="auto",
+        metavar="REMOTE",
+        help="the git remote whose DVC experiments are listed (fetched when opened): auto "
+        "(the upstream's remote, else origin, else the only one), none, a name or a URL",
+    )
+    command.add_argument(
+        "--remote-interval", type=float, default=60.0, help="seconds between listings (60)"
+    )
+    command.add_argument(
+        "--remote-timeout", type=float, default=30.0, help="seconds a listing may take (30)"
+    )
     command.add_argument("--log-file", help="write the server's log here (default: stderr)")
     command.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     command.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -81,15 +95,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     )
+    from .credentials import RedactingFilter  # a remote's URL may hold a token
+
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(name)s %(message)s")
 
     from .options import ServerOptions
+    from .remote_exps import RemoteSettingError, check_remote_setting
     from .revisions import RevisionSpec, RevisionSpecError
     from .server import create_server
 
     try:
         revisions = RevisionSpec.parse(args.revisions, args.max_revisions)
-    except RevisionSpecError as exc:
+        remote = check_remote_setting(args.remote_experiments)
+    except (RevisionSpecError, RemoteSettingError) as exc:
         parser().error(str(exc))
     options = ServerOptions(
         poll_interval=max(0.01, args.poll_interval),
@@ -97,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache_dir=args.cache_dir.expanduser() if args.cache_dir else None,
         revisions=revisions,
         revision_interval=max(0.1, args.revision_interval),
+        remote_experiments=remote,
+        remote_interval=max(0.1, args.remote_interval),
+        remote_timeout=max(0.1, args.remote_timeout),
     )
     server = create_server(options)
     if args.tcp:

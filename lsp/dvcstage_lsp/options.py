@@ -9,6 +9,10 @@ initializationOptions  command line                meaning
                                                    or ref names (a string or a list)
 ``maxRevisions``       ``--max-revisions N``       at most N commits and N experiments (20)
 ``revisionInterval``   ``--revision-interval S``   seconds between looks at the refs (5)
+``remoteExperiments``  ``--remote-experiments R``  the git remote whose experiments are listed:
+                                                   ``auto`` (default), ``none``, a name or URL
+``remoteInterval``     ``--remote-interval S``     seconds between listings of the remote (60)
+``remoteTimeout``      ``--remote-timeout S``      seconds a listing may take (30; a fetch 4x)
 =====================  ==========================  ==========================================
 """
 
@@ -21,6 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .remote_exps import (
+    AUTO,
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    RemoteSettingError,
+    check_remote_setting,
+)
 from .revisions import RevisionSpec, RevisionSpecError
 
 logger = logging.getLogger(__name__)
@@ -39,6 +50,9 @@ class ServerOptions:
     cache_dir: Path | None = None  # None: materialise.default_cache_dir(workspace folders)
     revisions: RevisionSpec = field(default_factory=RevisionSpec)
     revision_interval: float = 5.0
+    remote_experiments: str = AUTO
+    remote_interval: float = DEFAULT_INTERVAL
+    remote_timeout: float = DEFAULT_TIMEOUT
 
     def with_client_options(self, options: Any) -> ServerOptions:
         """These options overridden by the client's ``initializationOptions``.
@@ -72,4 +86,19 @@ class ServerOptions:
             if isinstance(interval, bool) or not isinstance(interval, (int, float)):
                 raise OptionError(f"revisionInterval: expected seconds, got {interval!r}")
             changes["revision_interval"] = max(0.1, float(interval))
+        if "remoteExperiments" in options:
+            try:
+                changes["remote_experiments"] = check_remote_setting(options["remoteExperiments"])
+            except RemoteSettingError as exc:
+                raise OptionError(str(exc)) from exc
+        for name, field_name, least in (
+            ("remoteInterval", "remote_interval", 0.1),
+            ("remoteTimeout", "remote_timeout", 0.1),
+        ):
+            seconds = options.get(name)
+            if seconds is None:
+                continue
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+                raise OptionError(f"{name}: expected seconds (a number > 0), got {seconds!r}")
+            changes[field_name] = max(least, float(seconds))
         return dataclasses.replace(self, **changes)

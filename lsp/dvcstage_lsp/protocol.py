@@ -20,6 +20,7 @@ UNKNOWN_RUN = -32001
 UNKNOWN_KEY = -32002
 UNKNOWN_STEP = -32003
 FILE_REFUSED = -32004
+REMOTE_FAILED = -32005  # a remote-only experiment could not be fetched
 
 SCHEMAS = {
     RUNS: ("protocol-runs-params", "protocol-runs-result"),
@@ -52,11 +53,12 @@ class _RunInfo(TypedDict):
 
 class RunInfo(_RunInfo, total=False):
     """One run (``dvcstage/runs``); revisions and experiments add ``refs``, ``time`` and
-    (experiments) ``baseline``."""
+    (experiments) ``baseline``; experiments only on a git remote ``remote``."""
 
     refs: list[str]
     time: int
     baseline: str
+    remote: str
 
 
 class RunsResult(TypedDict):

@@ -102,6 +102,8 @@ def run_info(run: Run) -> p.RunInfo:
             info["time"] = run.revision.time
         if run.revision.baseline:
             info["baseline"] = run.revision.baseline
+        if run.revision.remote:
+            info["remote"] = run.revision.remote
     return info
 
 

@@ -93,6 +93,7 @@ class Revision:
     names: list[str] = field(default_factory=list)
     time: int = 0
     baseline: str | None = None  # experiments: the commit they were run from
+    remote: str | None = None  # experiments only on a git remote: its name (not fetched yet)
 
     @property
     def short(self) -> str:
@@ -199,8 +200,14 @@ def _refs(signature: bytes) -> tuple[str | None, list[tuple[str, str, int]]]:
     return head, refs
 
 
-def select_revisions(root: Path, spec: RevisionSpec, signature: bytes) -> list[Revision]:
-    """The revisions ``spec`` names, newest first: commits, then experiments."""
+def select_revisions(
+    root: Path, spec: RevisionSpec, signature: bytes, pinned: Iterable[str] = ()
+) -> list[Revision]:
+    """The revisions ``spec`` names, newest first: commits, then experiments.
+
+    Experiments whose sha is in ``pinned`` (fetched from a remote when opened) are kept even
+    beyond the ``max_revisions`` newest.
+    """
     head, refs = _refs(signature)
     times = {sha: time for _, sha, time in refs}
     commits: dict[str, Revision] = {}
@@ -248,7 +255,10 @@ def select_revisions(root: Path, spec: RevisionSpec, signature: bytes) -> list[R
     def newest(revisions: Iterable[Revision]) -> list[Revision]:
         return sorted(revisions, key=lambda r: (-r.time, r.sha))[: spec.max_revisions]
 
-    return newest(commits.values()) + newest(experiments.values())
+    kept = newest(experiments.values())
+    shown = {r.sha for r in kept}
+    kept += [experiments[sha] for sha in sorted(set(pinned)) if sha in experiments.keys() - shown]
+    return newest(commits.values()) + kept
 
 
 def _resolve(root: Path, name: str) -> str | None:
@@ -400,21 +410,55 @@ def workspace_repos(folders: Sequence[Path]) -> list[WorkspaceRepo]:
     return found
 
 
+def revision_run(
+    repo: WorkspaceRepo,
+    revision: Revision,
+    repo_dir: str,
+    index: RunIndex,
+    cache_dir: Path,
+    several_folders: bool,
+    duplicate_name: bool,
+    metric_names: list[str] | None = None,
+) -> RevisionRun | None:
+    """The run in ``repo_dir`` (repository-relative) of ``revision``; ``None`` outside the
+    workspace folder."""
+    if repo.prefix and not (repo_dir == repo.prefix or repo_dir.startswith(repo.prefix + "/")):
+        return None
+    local = (repo_dir[len(repo.prefix) + 1 :] if repo.prefix else repo_dir) or "."
+    shown = f"{repo.id_prefix}/{local}" if several_folders else local
+    if several_folders and local == ".":
+        shown = repo.id_prefix
+    return RevisionRun(
+        id=run_id(revision, shown, duplicate_name),
+        folder=repo.folder,
+        dir=cache_dir / revision.sha / repo_dir,
+        index=index,
+        revision=revision,
+        repo_root=repo.root,
+        repo_dir=repo_dir,
+        folder_dir=local,
+        label=run_label(revision, shown),
+        metric_names=metric_names or [],
+    )
+
+
 def discover(
     repos: Sequence[WorkspaceRepo],
     spec: RevisionSpec,
     cache_dir: Path,
     indexes: IndexCache,
     several_folders: bool,
+    pinned: Iterable[str] = (),
 ) -> dict[str, RevisionRun]:
     """Every run of every selected revision of every workspace repository, by run id.
 
     Blocking (git subprocesses): call it from a worker thread.
     """
     result: dict[str, RevisionRun] = {}
+    pinned = frozenset(pinned)
     for repo in repos:
         signature = refs_signature(repo.root)
-        revisions = select_revisions(repo.root, spec, signature)
+        revisions = select_revisions(repo.root, spec, signature, pinned)
         names = [r.names[0] for r in revisions if r.kind == "experiment" and r.names]
         duplicates = {n for n in names if names.count(n) > 1}
         trees = {r.sha: tree_runs(repo.root, r.sha, repo.prefix) for r in revisions}
@@ -425,24 +469,17 @@ def discover(
                 index = parsed.get(blob)
                 if index is None:
                     continue
-                local = repo_dir[len(repo.prefix) + 1 :] if repo.prefix else repo_dir
-                local = local or "."
-                folder_dir = local
-                shown = f"{repo.id_prefix}/{local}" if several_folders else local
-                if several_folders and local == ".":
-                    shown = repo.id_prefix
                 duplicate = bool(revision.names) and revision.names[0] in duplicates
-                run = RevisionRun(
-                    id=run_id(revision, shown, duplicate),
-                    folder=repo.folder,
-                    dir=cache_dir / revision.sha / repo_dir,
-                    index=index,
-                    revision=revision,
-                    repo_root=repo.root,
-                    repo_dir=repo_dir,
-                    folder_dir=folder_dir,
-                    label=run_label(revision, shown),
-                    metric_names=tree.metrics.get(repo_dir, []),
+                run = revision_run(
+                    repo,
+                    revision,
+                    repo_dir,
+                    index,
+                    cache_dir,
+                    several_folders,
+                    duplicate,
+                    tree.metrics.get(repo_dir, []),
                 )
-                result[run.id] = run
+                if run is not None:
+                    result[run.id] = run
     return result

@@ -29,6 +29,7 @@ from . import protocol as p
 from .materialise import Materialiser, default_cache_dir
 from .options import OptionError, ServerOptions
 from .positions import LineIndex
+from .remote_exps import RemoteExperiments
 from .revisions import RevisionRun
 from .runs import RunRegistry
 from .tracker import RevisionTracker
@@ -90,6 +91,7 @@ class DvcstageLanguageServer(LanguageServer):
         self.options = options or ServerOptions()
         self.watcher: Watcher | None = None
         self.tracker: RevisionTracker | None = None
+        self.remote_exps: RemoteExperiments | None = None
         self._materialiser: Materialiser | None = None
         self.versions: dict[str, int] = {}
         self.lens_refresh: asyncio.TimerHandle | None = None
@@ -125,6 +127,25 @@ class DvcstageLanguageServer(LanguageServer):
             self.options.revision_interval,
         )
         self.tracker.start()
+        options = self.options
+        self.remote_exps = RemoteExperiments(
+            self.tracker,
+            options.remote_experiments,
+            options.remote_interval,
+            options.remote_timeout,
+            self.log_message,
+        )
+        self.remote_exps.start()
+
+    async def open_remote(self, params: Any) -> None:
+        """Fetch a run's experiment first if it exists only on a git remote (remote_exps)."""
+        if self.remote_exps is not None and isinstance(params, dict):
+            await self.remote_exps.open(params.get("run"))
+
+    def log_message(self, level: int, message: str) -> None:
+        """Send ``window/logMessage`` (the client's log of the server)."""
+        kind = types.MessageType.Warning if level >= logging.WARNING else types.MessageType.Info
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def folders(self) -> list[Path]:
         """The workspace folders (the root if the client sent no folders)."""
@@ -229,6 +250,7 @@ def _answer(method: str, compute: Callable[[dict[str, Any]], Any], params: Any) 
 async def item_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemResult:
     """``dvcstage/item``; a revision's files are materialised first."""
     query = queries.check_params(p.ITEM, params)
+    await ls.open_remote(query)
     registry = ls.runs()
     run = queries.find_run(registry, query["run"])
     problems: list[str] = []
@@ -243,6 +265,7 @@ async def item_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemResult:
 async def series_answer(ls: DvcstageLanguageServer, params: Any) -> p.SeriesResult:
     """``dvcstage/series``; a revision's series file is materialised first."""
     query = queries.check_params(p.SERIES, params)
+    await ls.open_remote(query)
     registry = ls.runs()
     run = queries.find_run(registry, query["run"])
     if isinstance(run, RevisionRun):
@@ -304,7 +327,11 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
         return _answer(p.RUNS, lambda _: queries.runs(ls.runs()), params)
 
     @server.feature(p.MEDIA)
-    def media(ls: DvcstageLanguageServer, params: Any) -> Any:
+    async def media(ls: DvcstageLanguageServer, params: Any) -> Any:
+        try:
+            await ls.open_remote(queries.check_params(p.MEDIA, params))
+        except p.QueryError as exc:
+            raise JsonRpcException(message=exc.message, code=exc.code) from exc
         return _answer(p.MEDIA, lambda q: queries.media(ls.runs(), q["run"]), params)
 
     @server.feature(p.ITEM)
@@ -368,6 +395,8 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
             ls.watcher.stop()
         if ls.tracker is not None:
             ls.tracker.stop()
+        if ls.remote_exps is not None:
+            ls.remote_exps.stop()
         if ls._materialiser is not None:
             ls._materialiser.close()
 

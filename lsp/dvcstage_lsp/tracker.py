@@ -8,6 +8,10 @@ announced with ``dvcstage/changed`` (``new: true``, their ``kind``, no items: as
 ``dvcstage/media``); runs that disappear with ``removed: true``; a run whose id now names
 another commit (an experiment re-run under its name) with ``reset: true``.
 
+Experiments that exist only on a git remote (:mod:`dvcstage_lsp.remote_exps`) are merged in
+as runs marked ``remote``; once fetched, such a run is local and announced with
+``reset: true``.
+
 Requests never wait for this: ``dvcstage/runs`` answers with what is known.
 """
 
@@ -54,7 +58,12 @@ class RevisionTracker:
         self.signature: list[bytes] | None = None
         self.task: asyncio.Task[None] | None = None
         self.discovered = asyncio.Event()
+        self.repos_found = asyncio.Event()  # set once self.repos is known
         self.seconds: float | None = None  # how long the first listing took
+        self.local: dict[str, RevisionRun] = {}  # runs of local revisions, by id
+        self.remote: dict[Path, dict[str, RevisionRun]] = {}  # remote-only runs, by repository
+        self.pinned: set[str] = set()  # experiments fetched when opened: always listed
+        self.lock = asyncio.Lock()  # one listing at a time
 
     def start(self) -> None:
         """Start the background task on the running loop."""
@@ -62,6 +71,7 @@ class RevisionTracker:
             self.task = asyncio.get_running_loop().create_task(self.run())
         elif self.task is None:
             self.discovered.set()
+            self.repos_found.set()
 
     def stop(self) -> None:
         """Stop tracking."""
@@ -74,7 +84,9 @@ class RevisionTracker:
 
     def _discover(self) -> dict[str, RevisionRun]:
         several = len(self.registry.folders) > 1
-        return discover(self.repos, self.spec, self.cache_dir, self.indexes, several)
+        return discover(
+            self.repos, self.spec, self.cache_dir, self.indexes, several, set(self.pinned)
+        )
 
     async def run(self) -> None:
         """Find the repositories, list their revisions' runs, and look again on ref changes."""
@@ -84,16 +96,13 @@ class RevisionTracker:
             self.repos = await asyncio.to_thread(workspace_repos, self.registry.folders)
         except Exception:
             logger.exception("cannot find the workspace's git repositories")
+        self.repos_found.set()
         if not self.repos:
             self.discovered.set()
             return
         while True:
             try:
-                signature = await asyncio.to_thread(self._signatures)
-                if signature != self.signature:
-                    found = await asyncio.to_thread(self._discover)
-                    self.apply(found)
-                    self.signature = signature
+                await self.refresh(force=False)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a git failure must not end tracking
@@ -104,13 +113,48 @@ class RevisionTracker:
                 self.discovered.set()
             await asyncio.sleep(self.interval)
 
+    async def refresh(self, force: bool = True) -> None:
+        """List the revisions' runs again (if the refs changed, or ``force``) and announce."""
+        async with self.lock:
+            signature = await asyncio.to_thread(self._signatures)
+            if force or signature != self.signature:
+                found = await asyncio.to_thread(self._discover)
+                self.apply(found)
+                self.signature = signature
+
     def apply(self, found: dict[str, RevisionRun]) -> None:
-        """Replace the revision runs by ``found`` and announce the differences."""
+        """Replace the local revisions' runs by ``found`` and announce the differences."""
+        self.local = dict(found)
+        self.publish()
+
+    def set_remote(self, root: Path, runs: dict[str, RevisionRun]) -> None:
+        """Replace the remote-only experiment runs of repository ``root`` and announce."""
+        self.remote[root] = dict(runs)
+        self.publish()
+
+    def merged(self) -> dict[str, RevisionRun]:
+        """The local runs, then the remote-only runs whose id and experiment are not local."""
+        result = dict(self.local)
+        local = {(run.revision.sha, tuple(run.revision.names[:1])) for run in self.local.values()}
+        for runs in self.remote.values():
+            for run_id, run in runs.items():
+                experiment = (run.revision.sha, tuple(run.revision.names[:1]))
+                if run_id not in result and experiment not in local:
+                    result[run_id] = run
+        return result
+
+    def publish(self) -> None:
+        """Make the merged runs the registry's revision runs; announce the differences."""
+        found = self.merged()
         old = self.registry.revision_runs
         self.registry.revision_runs = dict(found)
         for run_id, run in found.items():
             before = old.get(run_id)
-            if isinstance(before, RevisionRun) and before.revision.sha == run.revision.sha:
+            if (
+                isinstance(before, RevisionRun)
+                and before.revision.sha == run.revision.sha
+                and before.revision.remote == run.revision.remote
+            ):
                 continue
             params: p.ChangedParams = {
                 "run": run_id,

@@ -114,7 +114,7 @@ export class App {
   runLabel(run: string): string {
     const r = this.state.runs.find((x) => x.id === run);
     if (!r) return run;
-    return r.kind === "workspace" ? r.label : `${r.label} (${r.kind} ${r.revision.slice(0, 7)})`;
+    return r.kind === "workspace" ? r.label : `${r.label} (${r.kind} ${r.revision.slice(0, 7)}${r.remote ? ` on ${r.remote}` : ""})`;
   }
 
   private renderRuns(): void {
@@ -133,7 +133,9 @@ export class App {
             el("legend", {}, title),
             ...runs.map((r) => {
               const box = checkbox(
-                el("span", {}, r.label, el("small", {}, ` ${r.lastStep === null ? "empty" : `last step ${r.lastStep}`} · ${r.items} items`)),
+                r.remote // only on the git remote: fetched when opened
+                  ? el("span", { title: `Only on the git remote ${r.remote}: fetched when chosen` }, r.label, el("small", { class: "remote" }, ` on ${r.remote}`))
+                  : el("span", {}, r.label, el("small", {}, ` ${r.lastStep === null ? "empty" : `last step ${r.lastStep}`} · ${r.items} items`)),
                 this.state.columns.includes(r.id),
                 (on) => void this.toggleRun(r.id, on),
               );
@@ -283,8 +285,8 @@ export class App {
   }
 
   private async onChanged(params: DvcstageChangedNotificationParams): Promise<void> {
-    const known = this.state.runs.some((r) => r.id === params.run);
-    if (!known || params.new) {
+    const known = this.state.runs.find((r) => r.id === params.run);
+    if (!known || params.new || (params.reset && known.remote)) {
       await this.start();
       return;
     }

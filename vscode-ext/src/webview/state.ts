@@ -244,5 +244,5 @@ export class MediaState {
 export function defaultColumns(runs: readonly Run[]): string[] {
   const workspace = runs.filter((r) => r.kind === "workspace").slice(0, 4);
   if (workspace.length) return workspace.map((r) => r.id);
-  return runs.slice(0, 1).map((r) => r.id);
+  return runs.filter((r) => !r.remote).slice(0, 1).map((r) => r.id); // a remote run is fetched when chosen
 }

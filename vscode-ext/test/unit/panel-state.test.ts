@@ -26,6 +26,7 @@ test("unionSteps, moveStep and neighbourSteps", () => {
 test("columns default to the workspace runs; toggling adds and removes", () => {
   assert.deepEqual(defaultColumns([run("c", "commit"), run("a"), run("b")]), ["a", "b"]);
   assert.deepEqual(defaultColumns([run("c", "commit")]), ["c"]);
+  assert.deepEqual(defaultColumns([{ ...run("r", "experiment"), remote: "origin" }, run("e", "experiment")]), ["e"]); // not fetched unasked
   const s = new MediaState();
   s.setRuns([run("a"), run("e", "experiment")]);
   assert.deepEqual(s.columns, ["a"]);

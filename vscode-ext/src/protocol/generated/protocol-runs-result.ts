@@ -1,7 +1,7 @@
 // Generated from schemas/protocol-runs-result.schema.json by scripts/gen-types.mjs (npm run gen-types). Do not edit.
 
 /**
- * Every run the server knows: the runs in the workspace folders (each folder holding a media.jsonl, kind workspace), then the runs committed in git revisions (HEAD, branches, tags: kind commit) and in DVC experiments (kind experiment). Revisions are listed in the background: runs of revisions appear later, announced by dvcstage/changed with new: true.
+ * Every run the server knows: the runs in the workspace folders (each folder holding a media.jsonl, kind workspace), then the runs committed in git revisions (HEAD, branches, tags: kind commit) and in DVC experiments (kind experiment). Revisions are listed in the background: runs of revisions appear later, announced by dvcstage/changed with new: true. Experiments that exist only on a git remote are listed too, marked with remote, and fetched when first opened.
  */
 export interface DvcstageRunsResult {
   runs: Run[];
@@ -51,4 +51,8 @@ export interface Run {
    * Experiments only: the full sha of the commit the experiment was run from.
    */
   baseline?: string;
+  /**
+   * Experiments only, and only while the experiment exists on a git remote but not in the local repository (listed with git ls-remote, as dvc exp list <remote> does, without fetching): the remote's name (or its URL without credentials). Such a run's index is not known yet: lastStep is null, items 0, no time; its dir is a guess. The first dvcstage/media, /item or /series request for it fetches the experiment's ref (as dvc exp pull does for git); the run is then announced with reset: true and listed without remote.
+   */
+  remote?: string;
 }
