@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ ALLOW_LIST = project_root() / "scripts" / "dvclive-suite-allowed.txt"
 # configuration, DVC/DVCLive/Studio settings (e.g. when this runs inside ``dvc exp run``).
 SCRUBBED_PREFIXES = ("PYTEST_", "DVC_", "DVCLIVE_", "STUDIO_", "VIRTUAL_ENV")
 HARNESS_ERROR = 2
+KEPT_LOG_FOLDERS = 20
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -194,6 +196,16 @@ def check_run(run: Run) -> list[str]:
     return problems
 
 
+def new_log_folder(keep: int = KEPT_LOG_FOLDERS) -> Path:
+    """A folder for this invocation's logs; the oldest ones beyond ``keep`` are removed."""
+    runs = cache_root() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    logs = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs))
+    for old in sorted(runs.iterdir())[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return logs
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
@@ -201,8 +213,7 @@ def main(argv: list[str]) -> int:
     except AllowListError as error:
         print(f"dvclive-suite: {error}", file=sys.stderr)
         return HARNESS_ERROR
-    logs = cache_root() / "runs" / time.strftime("%Y%m%d-%H%M%S")
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = new_log_folder()
     part = " + ".join(
         name for name, on in (("core", args.core), ("frameworks", args.frameworks)) if on
     )
