@@ -60,13 +60,23 @@ class InvalidMediaValueError(DvcStageError, ValueError):
 
 
 class InvalidMediaNameError(InvalidImageNameError, DvcStageError, ValueError):
-    """A media name that is absolute, escapes its folder or has an unsupported suffix."""
+    """A media name that is absolute, escapes its folder or has an unsupported suffix.
 
-    def __init__(self, argument: str, name: Any, problem: str, accepted: str) -> None:
+    The message starts as DVCLive's does: ``Cannot log image with name 'x.foo': ...``
+    (``what`` is what was being logged: an image, a metric, a plot, data).
+    """
+
+    def __init__(
+        self, argument: str, name: Any, problem: str, accepted: str, what: str | None = None
+    ) -> None:
         self.name = name
         self.argument = argument
         self.accepted = accepted
-        DvcLiveError.__init__(self, f"{argument}: {_short(name)} {problem}; accepted: {accepted}")
+        what = what or ("data" if argument == "data key" else "image")
+        DvcLiveError.__init__(
+            self,
+            f"Cannot log {what} with {argument} {_short(name)}: {problem}; accepted: {accepted}",
+        )
 
 
 class InvalidAnnotationError(DvcStageError, ValueError):

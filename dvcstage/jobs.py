@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from .atomic import is_temporary, link_atomic
 from .item_writer import ItemWriter
-from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, Media, MediaSlot
+from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, EncodedItem, Media, MediaSlot
 from .media.image import Image
 from .names import IMAGE_SUFFIXES
 
@@ -35,17 +36,39 @@ class WriteMedia:
     barrier = False
 
     def run(self, out: ItemWriter) -> None:
+        out.write(self.item())
+
+    def item(self) -> EncodedItem:
+        """The encoded item, its preview included."""
         item = self.media.encode(self.slot)
         if self.preview and isinstance(self.media, Image):
             image_path = self.slot.file(self.media.suffix)
             extra = self.media.preview_file(image_path, draw=self.draw)
             item = dataclasses.replace(item, files=(*item.files, extra))
-        out.write(item)
+        return item
 
     def describe(self) -> str:
         """What the job writes, for messages about it (``image 'pred' at step 3``)."""
         item = "" if self.slot.item is None else f" item {self.slot.item}"
         return f"{self.media.kind} {self.slot.key!r}{item} at step {self.slot.step}"
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """Append the index line of an item the training process wrote itself (a small image,
+    written before ``log_image`` returned, as DVCLive does)."""
+
+    line: dict[str, Any]
+    shard: str
+    what: str
+    barrier = False
+
+    def run(self, out: ItemWriter) -> None:
+        if out.index is not None:
+            out.index.append(self.line)
+
+    def describe(self) -> str:
+        return self.what
 
 
 @dataclass(frozen=True)

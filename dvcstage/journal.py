@@ -41,7 +41,11 @@ SEGMENT_END = 2  # no more records in this segment: continue with the next one
 SEGMENT_BYTES = 64 * 1024 * 1024
 _IOV_CHUNK = 512  # below IOV_MAX (1024 on Linux)
 
-SESSIONS_FOLDER = Path(".dvcstage") / "sessions"
+#: The run's private folder: git-ignored, empty once the run ended.
+PRIVATE_FOLDER = Path(".dvcstage")
+SESSIONS_FOLDER = PRIVATE_FOLDER / "sessions"
+#: Spare files of the files rewritten on every step (see :class:`dvcstage.atomic.SwapFile`).
+SPARES_FOLDER = PRIVATE_FOLDER / "spares"
 PROGRESS_FILE = "progress"
 ERRORS_FILE = "errors.jsonl"
 LOCK_FILE = "writer.lock"

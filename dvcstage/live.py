@@ -21,7 +21,7 @@ from dvclive.plots.image import Image as DvcLiveImage
 from dvclive.plots.metric import Metric
 from dvclive.plots.utils import NumpyEncoder
 
-from .atomic import TEMP_MARK, remove_stale_temporaries, write_text_atomic
+from .atomic import TEMP_MARK, SwapFile, remove_stale_temporaries, write_text_atomic
 from .dvcyaml import desired_dvcyaml, write_dvcyaml
 from .errors import (
     InvalidMediaNameError,
@@ -30,10 +30,10 @@ from .errors import (
     MediaWriteError,
 )
 from .histogram_views import VIEWS_FOLDER, rebuild_views
-from .index import INDEX_FILE, repair_torn_tail
+from .index import INDEX_FILE, index_line, repair_torn_tail
 from .item_writer import ItemWriter
-from .jobs import LinkPreviews, WriteMedia
-from .journal import SESSIONS_FOLDER
+from .jobs import LinkPreviews, RecordLine, WriteMedia
+from .journal import SESSIONS_FOLDER, SPARES_FOLDER
 from .media.audio import check_clip_budget, count_clips
 from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
@@ -42,8 +42,8 @@ from .media.image import Image, check_format_limits
 from .names import check_image_name, check_relative_name, key_and_step_of
 from .plot_templates import install_templates, list_templates
 from .resume import prune_rows_from
-from .sessions import discard_sessions, finish_sessions
-from .writer import DEFAULT_STALL_SECONDS, MediaWriter
+from .sessions import discard_sessions, finish_sessions, remove_empty_folders
+from .writer import DEFAULT_STALL_SECONDS, MediaWriter, private_folder
 
 logger = logging.getLogger("dvcstage")
 
@@ -74,17 +74,31 @@ class _LoggedImage(DvcLiveImage):
     and DVCLive's ``make_dvcyaml``: where the file DVC draws is, and the step it was logged at.
     The file itself is written by the writer process, never by :meth:`dump`."""
 
-    def __init__(self, name: str, output_folder: str, drawn: Path, step: int) -> None:
+    def __init__(self, name: str, output_folder: str, drawn: str, step: int) -> None:
         super().__init__(name, output_folder)
         self.drawn = drawn
         self.step = step
 
     @property
     def output_path(self) -> Path:
-        return self.drawn
+        return Path(self.drawn)
 
     def dump(self, val: Any, **kwargs: Any) -> None:
         raise NotImplementedError("dvcstage writes images in its writer process")
+
+
+class _Metric(Metric):
+    """DVCLive's metric series, without making its folder again on every row."""
+
+    _path: Path | None = None
+
+    @property
+    def output_path(self) -> Path:
+        if self._path is None:
+            self._path = super().output_path  # makes the folder
+        elif not self._path.parent.is_dir():  # removed meanwhile (a new run's cleanup)
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        return self._path
 
 
 def _finish_at_exit(ref: weakref.ReferenceType[Live]) -> None:
@@ -160,6 +174,7 @@ class Live(DvcLive):
         self._audio_clips: tuple[int, int] = (0, 0)  # (step, audio clips logged at it)
         self._dvcyaml_signature: tuple[Any, ...] | None = None
         self._writer: MediaWriter | None = None
+        self._swap_files: dict[str, SwapFile] = {}
         self._inline: ItemWriter | None = None
         self._signal_file: str | None = None
         self._writer_threads = writer_threads
@@ -295,12 +310,28 @@ class Live(DvcLive):
         if self._writer is not None:
             self._writer.raise_errors()
 
+    def _swap_file(self, path: str) -> SwapFile:
+        """The atomic rewriter of a file written on every step (its spares in this run)."""
+        found = self._swap_files.get(path)
+        if found is None:
+            spares = private_folder(self._root, SPARES_FOLDER) / f"{os.getpid()}-{id(self):x}"
+            found = self._swap_files[path] = SwapFile(path, spares)
+        return found
+
+    def _close_swap_files(self) -> None:
+        for swap in self._swap_files.values():
+            swap.close()
+        if self._swap_files:
+            next(iter(self._swap_files.values())).spare_dir.rmdir()
+        self._swap_files.clear()
+        remove_empty_folders(self._root)
+
     def make_summary(self) -> None:
         """Write ``metrics.json`` atomically (DVCLive rewrites it in place)."""
         if self._step is not None:
             self.summary["step"] = self.step
         text = json.dumps(self.summary, indent=4, cls=SummaryEncoder) + "\n"
-        write_text_atomic(self.metrics_file, text)
+        self._swap_file(self.metrics_file).write(text.encode("utf-8"))
 
     def _dump_params(self) -> None:
         from dvclive.serialize import get_yaml
@@ -424,7 +455,7 @@ class Live(DvcLive):
             self._signal_file = str(signal.absolute()) if root else ""
         if self._signal_file:
             contents = {"pid": os.getpid(), "step": self.step}
-            write_text_atomic(self._signal_file, json.dumps(contents, sort_keys=True))
+            self._swap_file(self._signal_file).write(json.dumps(contents, sort_keys=True).encode())
 
     def flush(self) -> None:
         """Wait until every media file logged so far is written; raise any write error."""
@@ -461,6 +492,8 @@ class Live(DvcLive):
             if failure is None:
                 raise
             raise _after(failure, exc) from exc
+        finally:
+            self._close_swap_files()
         if failure is not None:
             raise failure
 
@@ -492,6 +525,7 @@ class Live(DvcLive):
         finally:
             self._ended = True
             self._cache_images = cached_images
+            self._close_swap_files()
         if failure is not None:
             raise failure
 
@@ -501,12 +535,14 @@ class Live(DvcLive):
         self, name: str, val: int | float | str, timestamp: bool = False, plot: bool = True
     ) -> None:
         """DVCLive's ``log_metric``; ``name`` is checked like a media name (it names a file)."""
-        check_relative_name(name, "name")
+        if name not in self._metrics:
+            check_relative_name(name, "name", "metric")
+            self._metrics[name] = _Metric(name, self.plots_dir)
         super().log_metric(name, val, timestamp=timestamp, plot=plot)
 
     def log_plot(self, name: str, datapoints: Any, *args: Any, **kwargs: Any) -> None:
         """DVCLive's ``log_plot``; ``name`` is checked like a media name (it names a file)."""
-        check_relative_name(name, "name")
+        check_relative_name(name, "name", "plot")
         super().log_plot(name, datapoints, *args, **kwargs)
 
     def log_sklearn_plot(  # type: ignore[override]
@@ -514,7 +550,7 @@ class Live(DvcLive):
     ) -> Any:
         """DVCLive's ``log_sklearn_plot``; ``name`` is checked like a media name."""
         if name is not None:
-            check_relative_name(name, "name")
+            check_relative_name(name, "name", "plot")
         return super().log_sklearn_plot(kind, labels, predictions, name=name, **kwargs)
 
     def log_param(self, name: str, val: Any) -> None:
@@ -525,6 +561,7 @@ class Live(DvcLive):
                 name,
                 "is not a usable parameter name",
                 "a non-empty str without control characters",
+                "parameter",
             )
         super().log_param(name, val)
 
@@ -565,7 +602,8 @@ class Live(DvcLive):
         if isinstance(val, Image):
             image = val.with_overlays(caption=caption, boxes=boxes, masks=masks)
         else:
-            image = Image.from_value(val, caption=caption, boxes=boxes, masks=masks)
+            # No copy: the journal takes the pixels before this call returns.
+            image = Image.from_value(val, caption=caption, boxes=boxes, masks=masks, copy=False)
         path = check_image_name(name, image.source.file_suffix)
         check_format_limits(image, path.suffix)
         image = image.logged_as(path.suffix, check_annotations(annotations))
@@ -640,9 +678,14 @@ class Live(DvcLive):
             self._start_previews(writer)
         job = WriteMedia(media, slot, shard, preview=self._previews, draw=self._draw_previews)
         inline = isinstance(media, Image) and media.writes_inline(INLINE_IMAGE_PIXELS)
-        if inline and writer.idle_for(shard):  # nothing older for this file is on its way
-            self._write_inline(slot, media)  # type: ignore[arg-type]
-        writer.submit(job, shard, job.describe(), media.held_bytes)
+        # Written now unless an older write of these files is still on its way.
+        line = self._write_inline(job) if inline and writer.idle_for(shard) else None
+        if line is not None:
+            writer.submit(
+                RecordLine(line, shard, job.describe()), shard, job.describe(), writes=False
+            )
+        else:
+            writer.submit(job, shard, job.describe(), media.held_bytes)
         self._record(slot, main)
         self._media_kinds.add(media.kind)
         if isinstance(media, Image):
@@ -653,10 +696,10 @@ class Live(DvcLive):
             name = slot.key if slot.item is None else f"{slot.key}/{slot.item}"
             self._histogram_series[name] = shard
 
-    def _drawn(self, name: str) -> Path:
+    def _drawn(self, name: str) -> str:
         """The file DVC draws for the image ``name`` (its preview, or itself)."""
         folder = self.previews_dir if self._previews else self.images_dir
-        return Path(folder) / name
+        return f"{folder}/{name}"
 
     def _start_previews(self, writer: MediaWriter) -> None:
         """The first image with overlays: from now on DVC draws ``plots/previews``.
@@ -670,16 +713,19 @@ class Live(DvcLive):
             if isinstance(image, _LoggedImage):
                 image.drawn = self._drawn(name)
 
-    def _write_inline(self, slot: MediaSlot, media: Image) -> None:
-        """Write a small image now, as DVCLive would. The journaled job writes the same bytes
-        again and records the index line; a failure here is reported by that job, at the
-        same place as every other write error."""
+    def _write_inline(self, job: WriteMedia) -> dict[str, Any] | None:
+        """Write a small image's files now, as DVCLive would; returns its index line (the
+        writer process appends it). ``None`` if that failed: the job then goes to the writer,
+        which reports the error where every other write error is reported."""
         if self._inline is None:
             self._inline = ItemWriter(self._root, None)
         try:
-            self._inline.write_files(media.encode(slot))
-        except Exception:
-            logger.debug("dvcstage: writing %s now failed; the writer retries", slot.stem)
+            item = job.item()
+            sizes = self._inline.write_files(item)
+        except Exception:  # the writer tries again and reports it
+            logger.debug("dvcstage: writing %s now failed; the writer tries", job.slot.stem)
+            return None
+        return index_line(item, sizes)
 
     def log(
         self,

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .errors import InvalidMediaNameError
 
 
-def _refused(argument: str, value: object, problem: str, accepted: str) -> InvalidMediaNameError:
+def _refused(
+    argument: str, value: object, problem: str, accepted: str, what: str | None = None
+) -> InvalidMediaNameError:
     # Imported here: dvcstage.errors imports dvclive (~0.9 s), which the language server,
     # a user of this module, does not otherwise need.
     from .errors import InvalidMediaNameError
 
-    return InvalidMediaNameError(argument, value, problem, accepted)
+    return InvalidMediaNameError(argument, value, problem, accepted, what)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
@@ -39,53 +41,54 @@ _NAME_HELP = (
 )
 
 
-def check_relative_name(name: object, argument: str = "name") -> PurePosixPath:
+def check_relative_name(
+    name: object, argument: str = "name", what: str | None = None
+) -> PurePosixPath:
     """Return ``name`` as a relative POSIX path, refusing anything that could escape its folder
-    or that another system could not store.
+    or that another system could not store (``what``: what is logged, for the message).
 
     Refused: non-strings, empty names, absolute paths (POSIX or Windows), drive letters,
     backslashes, control characters and the other characters Windows refuses, ``.``/``..``
     or empty segments, segments ending in ``.`` or a space, Windows device names, and
     segments ending in ``.masks``, ``.cells`` or ``.items`` (folders of an item's own files).
     """
-    accepted = _NAME_HELP
+
+    def refuse(problem: str, accepted: str = _NAME_HELP) -> InvalidMediaNameError:
+        return _refused(argument, name, problem, accepted, what)
+
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     if not isinstance(name, str):
-        raise _refused(argument, name, "is not a string", accepted)
+        raise refuse("is not a string")
     if not name:
-        raise _refused(argument, name, "is empty", accepted)
+        raise refuse("is empty")
     if "\x00" in name:
-        raise _refused(argument, name, "contains a NUL byte", accepted)
+        raise refuse("contains a NUL byte")
     if "\\" in name:
-        raise _refused(argument, name, "contains a backslash", accepted)
-    if name.startswith("/") or PureWindowsPath(name).drive or PureWindowsPath(name).is_absolute():
-        raise _refused(argument, name, "is absolute", accepted)
+        raise refuse("contains a backslash")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):  # POSIX, or a drive (C:)
+        raise refuse("is absolute")
     bad = _UNPORTABLE.search(name)
     if bad is not None:
-        raise _refused(argument, name, f"contains the character {bad.group()!r}", accepted)
+        raise refuse(f"contains the character {bad.group()!r}")
     for part in name.split("/"):
         if part in ("", ".", ".."):
-            raise _refused(argument, name, f"has a {part or 'empty'!r} segment", accepted)
-        if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES:
-            raise _refused(
-                argument,
-                name,
-                f"has a segment of {len(part.encode('utf-8'))} bytes",
+            raise refuse(f"has a {part or 'empty'!r} segment")
+        size = len(part.encode("utf-8"))
+        if size > MAX_SEGMENT_BYTES:
+            raise refuse(
+                f"has a segment of {size} bytes",
                 f"segments of at most {MAX_SEGMENT_BYTES} bytes (file systems allow 255; "
                 "an image's mask folder, '<stem>.masks', needs the rest)",
             )
         if part.endswith((".", " ")):
-            raise _refused(argument, name, f"has a segment ending in {part[-1]!r}", accepted)
+            raise refuse(f"has a segment ending in {part[-1]!r}")
         if part.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
-            raise _refused(argument, name, f"has a Windows device name ({part!r})", accepted)
+            raise refuse(f"has a Windows device name ({part!r})")
         if part.endswith(RESERVED_SUFFIXES):
-            raise _refused(
-                argument,
-                name,
+            raise refuse(
                 f"has a segment {part!r}: folders ending in "
-                f"{', '.join(RESERVED_SUFFIXES)} hold an item's own files",
-                accepted,
+                f"{', '.join(RESERVED_SUFFIXES)} hold an item's own files"
             )
     return PurePosixPath(name)
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .journal import ERRORS_FILE, LOCK_FILE, SESSIONS_FOLDER
+from .journal import ERRORS_FILE, LOCK_FILE, PRIVATE_FOLDER, SESSIONS_FOLDER, SPARES_FOLDER
 
 logger = logging.getLogger("dvcstage")
 
@@ -79,12 +79,24 @@ def _lock_is_free(session: Path) -> bool:
 
 
 def remove_empty_folders(run_dir: Path) -> None:
-    """Remove ``.dvcstage/sessions`` and ``.dvcstage`` once no session is left."""
-    sessions = run_dir / SESSIONS_FOLDER
+    """Remove ``.dvcstage`` once no session and no spare file is left in it."""
+    private = run_dir / PRIVATE_FOLDER
+    for folder in (run_dir / SESSIONS_FOLDER, run_dir / SPARES_FOLDER):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
     with contextlib.suppress(OSError):
-        sessions.rmdir()
-        (sessions.parent / ".gitignore").unlink(missing_ok=True)
-        sessions.parent.rmdir()
+        if {p.name for p in private.iterdir()} <= {".gitignore"}:
+            (private / ".gitignore").unlink(missing_ok=True)
+            private.rmdir()
+
+
+def remove_dead_spares(run_dir: Path) -> None:
+    """Spare files of processes that ended without ``end()`` (see ``SwapFile``)."""
+    spares = run_dir / SPARES_FOLDER
+    for folder in spares.iterdir() if spares.is_dir() else ():
+        owner = folder.name.split("-", 1)[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def writer_running(session: Path) -> bool:
@@ -167,6 +179,7 @@ def finish_sessions(run_dir: Path, own: set[Path], stall_seconds: float = 120.0)
         logger.warning(
             "dvcstage: an earlier run could not write %s: %s", error.get("item"), error.get("error")
         )
+    remove_dead_spares(run_dir)
     remove_empty_folders(run_dir)
     return report
 
@@ -188,5 +201,6 @@ def discard_sessions(run_dir: Path, own: set[Path]) -> SessionReport:
             _wait_free(session, 10.0)
         shutil.rmtree(session, ignore_errors=True)
         report.discarded.append(session.name)
+    remove_dead_spares(run_dir)
     remove_empty_folders(run_dir)
     return report

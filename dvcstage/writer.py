@@ -30,6 +30,7 @@ from .errors import MediaWriteError
 from .journal import (
     ERRORS_FILE,
     LOG_FILE,
+    PRIVATE_FOLDER,
     PROGRESS_FILE,
     SESSIONS_FOLDER,
     JournalAppender,
@@ -55,13 +56,20 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
-def make_session_folder(run_dir: Path, name: str) -> Path:
-    """``<run>/.dvcstage/sessions/<name>``, beside a ``.gitignore`` that keeps git out."""
-    session = run_dir / SESSIONS_FOLDER / name
-    session.mkdir(parents=True)
-    ignore = run_dir / SESSIONS_FOLDER.parent / ".gitignore"
+def private_folder(run_dir: Path, name: Path) -> Path:
+    """``<run>/.dvcstage/<name>`` (made), beside a ``.gitignore`` that keeps git out."""
+    folder = run_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = run_dir / PRIVATE_FOLDER / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# dvcstage's write-ahead journal: never versioned\n*\n")
+        ignore.write_text("# dvcstage's journal and spare files: never versioned\n*\n")
+    return folder
+
+
+def make_session_folder(run_dir: Path, name: str) -> Path:
+    """``<run>/.dvcstage/sessions/<name>`` (a new folder)."""
+    session = private_folder(run_dir, SESSIONS_FOLDER) / name
+    session.mkdir()
     return session
 
 
@@ -106,8 +114,11 @@ class MediaWriter:
 
     # -- submitting ----------------------------------------------------------------------------
 
-    def submit(self, job: object, target: str, describe: str, cost: int = 0) -> None:
-        """Journal ``job`` for the writer process (``target``: what it writes, for ordering).
+    def submit(
+        self, job: object, target: str, describe: str, cost: int = 0, *, writes: bool = True
+    ) -> None:
+        """Journal ``job`` for the writer process (``target``: what it writes, for ordering;
+        ``writes``: whether it writes the target's files, see :meth:`idle_for`).
 
         Returns once the job is in the journal. Waits first while more than
         ``max_pending_bytes`` of journal are not written yet.
@@ -120,13 +131,14 @@ class MediaWriter:
                 self._wait(lambda: self._journal.appended - self.progress.applied <= budget)
             _, appended = self._journal.append(job)
             self._pending.append((appended, describe))
-            self._targets[target] = appended
+            if writes:
+                self._targets[target] = appended
             if self._process is None:
                 self._start()
             self._wake_up()
 
     def idle_for(self, target: str) -> bool:
-        """Whether nothing journaled for ``target`` is still waiting to be written."""
+        """Whether no job journaled to write ``target``'s files is still waiting."""
         after = self._targets.get(target)
         if after is None:
             return True

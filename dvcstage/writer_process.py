@@ -39,6 +39,8 @@ from .journal import (
 )
 
 META_FILE = "meta.json"
+#: How much lower the writer's scheduling priority is than the training process's.
+NICENESS = 10
 _STOP = object()
 
 
@@ -280,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C reaches the whole process group: the training process decides; this one only
     # finishes what was logged. SIGTERM (a deliberate stop) ends it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Background work: where cores are scarce, the training process goes first.
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     return serve(args.session, args.wake_fd, args.notify_fd)
 
 

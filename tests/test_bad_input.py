@@ -839,7 +839,7 @@ def test_name_suffix_message_lists_the_suffixes(live: Live) -> None:
         live, lambda: live.log_image("pred/3.bmp", IMG), InvalidMediaNameError, "name"
     )
     assert message == (
-        "name: 'pred/3.bmp' has no supported image suffix; "
+        "Cannot log image with name 'pred/3.bmp': has no supported image suffix; "
         "accepted: .png, .jpg, .jpeg, .gif (lower case)"
     )
 

@@ -34,8 +34,10 @@ def array_from_arraylike(value: Any) -> np.ndarray | None:
     return None
 
 
-def check_image_array(array: np.ndarray, argument: str) -> np.ndarray:
-    """Validate an image array and return an HxW or HxWxC *copy* the caller may keep."""
+def check_image_array(array: np.ndarray, argument: str, copy: bool = True) -> np.ndarray:
+    """Validate an image array and return it as HxW or HxWxC, C-contiguous: a copy the caller
+    may keep, or (``copy=False``) a view where the layout allows, for a caller that is done
+    with it before returning."""
     if array.dtype == np.bool_:
         pass
     elif not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
@@ -52,6 +54,8 @@ def check_image_array(array: np.ndarray, argument: str) -> np.ndarray:
         raise InvalidMediaValueError(argument, f"shape {tuple(array.shape)} is empty", ARRAY_HELP)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise InvalidMediaValueError(argument, "contains NaN or infinity", "finite values")
+    if not copy:
+        return np.ascontiguousarray(array)
     return np.array(array, copy=True, order="C")
 
 
