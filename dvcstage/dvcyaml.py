@@ -181,7 +181,8 @@ def _write_locked(
             warn("dvcstage: %s is not valid YAML; its entries were not updated", dvc_file)
         return False
     wanted = {k: v for k, v in content.items() if v}
-    if _canonical(current) == _canonical(wanted) and not _OLD_IMAGE_ENTRY.search(text):
+    unchanged = _canonical(current) == _canonical(wanted) and not _OLD_IMAGE_ENTRY.search(text)
+    if path.exists() and unchanged:  # DVCLive writes even an empty file: so do we
         return False
     text = _EMPTY_PLOTS.sub("", _OLD_IMAGE_ENTRY.sub("", text))
     try:
