@@ -630,10 +630,11 @@ class Live(DvcLive):
                 "one suffix per name within a run",
             )
         conflict = next((p for p in _parents(stem) if self._is_file(p)), None)
-        if conflict is None and (stem in self._dirs or main in self._dirs):
-            conflict = stem
+        sidecar = f"{stem}.json"
+        if conflict is None and (main in self._dirs or sidecar in self._dirs):
+            conflict = main if main in self._dirs else sidecar
         if conflict is None and self._resumed:
-            conflict = self._conflict_on_disk(slot.stem)
+            conflict = self._conflict_on_disk(slot.stem, main)
         if conflict is not None:
             raise InvalidMediaNameError(
                 "name" if image else "data key",
@@ -653,12 +654,16 @@ class Live(DvcLive):
         stem = f"{folder}/{base}" if folder else base
         return name != base and self._stems.get(stem, "").endswith(".*")
 
-    def _conflict_on_disk(self, stem: PurePosixPath) -> str | None:
-        """A resumed run: a file on disk where one of the item's folders would go."""
+    def _conflict_on_disk(self, stem: PurePosixPath, main: str) -> str | None:
+        """A resumed run: a file on disk where one of the item's folders would go, or a
+        folder where its file would go."""
         for parent in _parents(str(stem)):
             if (self._root / parent).is_file():
                 return parent
-        return str(stem) if (self._root / stem).is_dir() else None
+        for path in (main, f"{stem}.json"):
+            if not path.endswith(".*") and (self._root / path).is_dir():
+                return path
+        return None
 
     def _record(self, slot: MediaSlot, main: str) -> None:
         stem = str(slot.stem)
@@ -905,8 +910,7 @@ class _WrittenImages(list):  # type: ignore[type-arg]
 
     def __iter__(self) -> Any:
         try:
-            writer = self._writer
-            writer._wait(lambda: writer.written_up_to(self._appended))
+            self._writer.wait_from_another_thread(self._appended)
         except MediaWriteError as exc:
             logger.warning("dvcstage: images for DVC Studio not written: %s", exc)
         return super().__iter__()

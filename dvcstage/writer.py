@@ -110,6 +110,7 @@ class MediaWriter:
         self._errors_seen = 0
         self._errors_read = 0  # bytes of errors.jsonl already raised
         self._closed = False
+        self._finished = False  # closed with everything written
         _WRITERS.add(self)
 
     # -- submitting ----------------------------------------------------------------------------
@@ -154,7 +155,18 @@ class MediaWriter:
 
     def written_up_to(self, appended: int) -> bool:
         """Whether everything journaled up to ``appended`` bytes is written."""
-        return self.progress.applied >= appended
+        return self._finished or self.progress.applied >= appended
+
+    def wait_from_another_thread(self, appended: int) -> None:
+        """Wait until everything journaled up to ``appended`` bytes is written (or the writer
+        is closed, which writes everything): for threads other than the logging one."""
+        last, since = self.progress.applied, time.monotonic()
+        while not self.forked and not self.written_up_to(appended):
+            self._drain_notify(0.25)
+            if self.progress.applied != last:
+                last, since = self.progress.applied, time.monotonic()
+            elif time.monotonic() - since > self.stall_seconds:
+                raise MediaWriteError(f"no progress for {self.stall_seconds:.0f} s")
 
     # -- the writer process ------------------------------------------------------------------
 
@@ -197,14 +209,17 @@ class MediaWriter:
                 os.write(self._wake, b"w")
 
     def _drain_notify(self, timeout: float) -> None:
-        if self._notify is None:
+        fd = self._notify  # another thread may close it meanwhile (end())
+        if fd is None:
             time.sleep(min(timeout, 0.05))
             return
-        ready, _, _ = select.select([self._notify], [], [], timeout)
-        if ready:
-            with contextlib.suppress(BlockingIOError, OSError):
-                while os.read(self._notify, 65536):
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if ready:
+                while os.read(fd, 65536):
                     pass
+        except (OSError, ValueError):  # empty for now, or closed by another thread
+            pass
 
     def _check_process(self) -> None:
         """Start the writer again if it died (it continues where it stopped)."""
@@ -313,6 +328,7 @@ class MediaWriter:
                 self.raise_errors()
             finally:
                 self._journal.close()
+                self._finished = self.progress.applied >= self._journal.appended
             self._remove_session()
 
     def _wait_exit(self) -> None:

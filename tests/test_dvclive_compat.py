@@ -6,6 +6,9 @@ reference where the outputs are compared.
 
 from __future__ import annotations
 
+import base64
+import copy
+import io
 import json
 import math
 import os
@@ -17,12 +20,15 @@ from typing import Any
 import dvclive
 import lightgbm as lgb
 import numpy as np
+import pytest
 from conftest import run
+from PIL import Image as PILImage
 from dvclive.lgbm import DVCLiveCallback
 from ruamel.yaml import YAML
 
 import dvcstage
 from dvcstage import Live
+from dvcstage.media.palette import class_rgb
 
 IMAGES = Path("dvclive/plots/images")
 
@@ -377,3 +383,70 @@ def test_lightgbm_callback_accepts_dvcstage_live(repo: Path) -> None:
     assert summary["step"] == 2 and set(summary["valid"]) == {"binary_logloss", "auc"}
     assert dvcstage.read_image(IMAGES / "importance.png").caption == "gain"
     assert run("dvcstage", "validate", ".").returncode == 0
+
+
+# -- DVC Studio's live updates ----------------------------------------------------------------
+
+
+class _Response:
+    status_code = 200
+    content = b"{}"
+
+    def json(self) -> dict[str, Any]:
+        return {}
+
+
+def test_studio_live_updates_carry_images_and_their_previews(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What DVCLive posts to DVC Studio on each step, with ``requests.post`` mocked (the one
+    thing that cannot run here: Studio itself). Plain images go as DVC would draw them, and an
+    annotated image as its preview, overlays drawn in: Studio draws what ``dvc.yaml`` lists."""
+    import requests
+
+    posts: list[dict[str, Any]] = []
+
+    def post(url: str, json: dict[str, Any], **_: Any) -> _Response:
+        posts.append(copy.deepcopy(json))
+        return _Response()
+
+    monkeypatch.setattr(requests, "post", post)
+    monkeypatch.setenv("DVC_STUDIO_URL", "https://studio.example")
+    monkeypatch.setenv("STUDIO_REPO_URL", "https://git.example/repo.git")
+    monkeypatch.setenv("DVC_STUDIO_TOKEN", "token")
+    box = {"boxes": [[10, 10, 40, 50]], "labels": ["cat"], "scores": [0.9], "box_format": "tlbr"}
+    with Live(save_dvc_exp=False) as live:
+        for step in range(3):
+            live.log_image(f"plain/{step}.png", np.full((80, 80, 3), 40 * step, np.uint8))
+            live.log_image(f"boxed/{step}.png", np.full((80, 80, 3), 90, np.uint8), box)
+            live.log_metric("loss", 1 / (step + 1))
+            live.next_step()
+    data = [p for p in posts if p["type"] == "data"]
+    assert sorted({p["step"] for p in data}) == [0, 1, 2]  # (DVCLive posts some twice)
+    previews = Path("dvclive/plots/previews")
+    sent: dict[str, bytes] = {}
+    for post in data:
+        for path, plot in post.get("plots", {}).items():
+            if "image" in plot:
+                sent[path] = base64.b64decode(plot["image"])
+    assert set(sent) == {f"{previews}/{k}/{s}.png" for k in ("plain", "boxed") for s in range(3)}
+    for step in range(3):
+        plain = sent[f"{previews}/plain/{step}.png"]
+        assert plain == (IMAGES / f"plain/{step}.png").read_bytes()  # the image itself
+        boxed = sent[f"{previews}/boxed/{step}.png"]
+        assert boxed == (previews / f"boxed/{step}.png").read_bytes()
+        drawn = np.asarray(PILImage.open(io.BytesIO(boxed)).convert("RGB"))
+        assert tuple(drawn[drawn.shape[0] // 2, 3 * 10 + 1]) == class_rgb("cat")  # left edge
+    assert load_yaml(Path("dvc.yaml").read_text())["plots"][-1] == "dvclive/plots/previews"
+
+
+def test_dvclives_make_dvcyaml_lists_the_images(repo: Path) -> None:
+    """``dvclive.dvc.make_dvcyaml(live)``, which DVCLive's own code and tests call, sees the
+    images logged through ``dvcstage.Live``."""
+    from dvclive.dvc import make_dvcyaml
+
+    live = Live(save_dvc_exp=False)
+    live.log_image("img.png", np.zeros((100, 100, 3), np.uint8))
+    make_dvcyaml(live)
+    assert load_yaml(Path("dvc.yaml").read_text())["plots"] == ["dvclive/plots/images"]
+    live.end()
