@@ -100,15 +100,28 @@ export class MessageRouter implements Transport {
   }
 }
 
-interface VsCodeApi {
+export interface VsCodeApi {
   postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export function vscodeTransport(): Transport {
-  const api = acquireVsCodeApi();
+/**
+ * Whether a `message` event comes from the extension host: VS Code delivers the host's
+ * messages through the webview's outer frame, our `window.parent`. Anything else -- logged HTML
+ * in a sandboxed child frame, another window -- is not the host and is ignored.
+ */
+export function isFromHost(event: Pick<MessageEvent, "source" | "origin">, win: Window = window): boolean {
+  if (win.parent === win || event.source !== win.parent) return false;
+  return event.origin === win.location.origin;
+}
+
+export function vscodeTransport(api: VsCodeApi = acquireVsCodeApi()): Transport {
   const router = new MessageRouter((m) => api.postMessage(m));
-  window.addEventListener("message", (event: MessageEvent) => router.receive(event.data));
+  window.addEventListener("message", (event: MessageEvent) => {
+    if (isFromHost(event)) router.receive(event.data);
+  });
   return router;
 }
 
@@ -151,9 +164,21 @@ export function websocketTransport(endpoint: string): Transport {
   return router;
 }
 
-/** The transport <body data-transport="vscode|websocket" data-endpoint="..."> asks for. */
-export function transportFromBody(body: HTMLElement): Transport {
+/** How the panel reaches its host, and where its layout is kept. */
+export interface Host {
+  transport: Transport;
+  /** "vscode" or "websocket". */
+  kind: string;
+  /** VS Code's webview API (getState/setState), in VS Code only. */
+  vscode?: VsCodeApi;
+}
+
+/** The host <body data-transport="vscode|websocket" data-endpoint="..."> asks for. */
+export function hostFromBody(body: HTMLElement): Host {
   const kind = body.dataset.transport ?? (typeof acquireVsCodeApi === "function" ? "vscode" : "websocket");
-  if (kind === "vscode") return vscodeTransport();
-  return websocketTransport(body.dataset.endpoint ?? "/ws");
+  if (kind === "vscode") {
+    const api = acquireVsCodeApi();
+    return { kind, transport: vscodeTransport(api), vscode: api };
+  }
+  return { kind: "websocket", transport: websocketTransport(body.dataset.endpoint ?? "/ws") };
 }
