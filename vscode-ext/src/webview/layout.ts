@@ -113,11 +113,11 @@ export function defaultSize(kind: string): PanelSize {
     case "metric":
       return { span: 1, height: 240 };
     case "histogram":
-      return { span: 1, height: 300 };
+      return { span: 2, height: 260 };
     case "audio":
       return { span: 1, height: 150 };
     case "html":
-      return { span: 1, height: 260 };
+      return { span: 2, height: 260 };
     default:
       return { span: 1, height: 300 };
   }
@@ -133,7 +133,7 @@ function kindRank(kind: string): number {
 }
 
 /**
- * Sections in order (the one without a prefix first, then by name), each with its panels:
+ * Sections in order (by name, the keys without a prefix last), each with its panels:
  * first those the user ordered, in that order, then the rest by kind (images first) and key.
  */
 export function arrangeSections<T extends PanelSpec>(specs: readonly T[], layout: SavedLayout): Section<T>[] {
@@ -144,7 +144,7 @@ export function arrangeSections<T extends PanelSpec>(specs: readonly T[], layout
     list.push(spec);
     bySection.set(name, list);
   }
-  const names = [...bySection.keys()].sort((a, b) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const names = [...bySection.keys()].sort((a, b) => (a === "" ? 1 : b === "" ? -1 : a < b ? -1 : a > b ? 1 : 0));
   return names.map((name) => {
     const panels = bySection.get(name) as T[];
     const saved = layout.order[name] ?? [];

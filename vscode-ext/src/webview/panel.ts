@@ -34,10 +34,14 @@ interface CellSlot {
   flag: HTMLElement;
 }
 
-/** The text of a cell's step flag: empty when it shows the step selected. */
+/** The text of a cell's step flag (and its longer title): empty when it shows the step selected. */
 export function stepFlag(shown: number | undefined, target: number | undefined): string {
   if (shown === undefined || target === undefined || shown === target) return "";
-  return shown < target ? `step ${shown} (nearest before ${target})` : `step ${shown} (first logged)`;
+  return `shows step ${shown}`;
+}
+
+export function stepFlagTitle(shown: number, target: number): string {
+  return shown < target ? `No step ${target} in this run: step ${shown} is the nearest before it` : `No step ${target} in this run: step ${shown} is its first`;
 }
 
 export class MediaPanel extends PanelFrame {
@@ -150,6 +154,7 @@ export class MediaPanel extends PanelFrame {
       const text = stepFlag(step, target);
       slot.flag.textContent = text;
       slot.flag.hidden = text === "";
+      if (text && step !== undefined && target !== undefined) slot.flag.title = stepFlagTitle(step, target);
       slot.el.dataset.step = step === undefined ? "" : String(step);
       slot.cell.show(step, state.keyEntry(run, this.info.key));
     }

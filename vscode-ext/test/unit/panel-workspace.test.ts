@@ -10,7 +10,7 @@ import { boxLabel, groupDash, isTruthGroup, placeLabels, readBoxes, type PixelBo
 import { assignRunColors, classColor, contrast, PALETTE, RUN_PALETTE } from "../../src/webview/colors";
 import { arrangeSections, clampSize, defaultSize, emptyLayout, moveKey, readLayout, sectionOf } from "../../src/webview/layout";
 import { compositeMasks } from "../../src/webview/masks";
-import { stepFlag } from "../../src/webview/panel";
+import { stepFlag, stepFlagTitle } from "../../src/webview/panel";
 import { itemProblems, loadProblem } from "../../src/webview/problems";
 import { groupRuns, runMatches, shortLabels, sortRuns, summaryColumns } from "../../src/webview/runs";
 import { alignSeries, nearestIndex, smooth } from "../../src/webview/smoothing";
@@ -34,10 +34,10 @@ test("keys fall into sections by prefix; images come first, then the user's orde
   ];
   const layout = emptyLayout();
   const sections = arrangeSections(specs, layout);
-  assert.deepEqual(sections.map((s) => s.name), ["", "train", "val"]);
-  assert.deepEqual(sections[2]?.panels.map((p) => p.key), ["val/pred", "val/loss", "val/grads", "val/voice"]);
+  assert.deepEqual(sections.map((s) => s.name), ["train", "val", ""]);
+  assert.deepEqual(sections[1]?.panels.map((p) => p.key), ["val/pred", "val/loss", "val/grads", "val/voice"]);
   layout.order.val = moveKey(["val/pred", "val/loss", "val/grads", "val/voice"], "val/voice", "val/pred");
-  assert.deepEqual(arrangeSections(specs, layout)[2]?.panels.map((p) => p.key), ["val/voice", "val/pred", "val/loss", "val/grads"]);
+  assert.deepEqual(arrangeSections(specs, layout)[1]?.panels.map((p) => p.key), ["val/voice", "val/pred", "val/loss", "val/grads"]);
   assert.deepEqual(moveKey(["a", "b", "c"], "a", undefined), ["b", "c", "a"]);
 });
 
@@ -180,8 +180,9 @@ test("problems: missing files, invalid sidecars, files a revision lacks", () => 
 
 test("a cell says which step it shows when that is not the one selected", () => {
   assert.equal(stepFlag(10, 10), "");
-  assert.equal(stepFlag(10, 15), "step 10 (nearest before 15)");
-  assert.equal(stepFlag(2, 0), "step 2 (first logged)");
+  assert.equal(stepFlag(10, 15), "shows step 10");
+  assert.equal(stepFlagTitle(10, 15), "No step 15 in this run: step 10 is the nearest before it");
+  assert.equal(stepFlagTitle(2, 0), "No step 0 in this run: step 2 is its first");
 });
 
 test("only the host's messages reach the VS Code transport", () => {
