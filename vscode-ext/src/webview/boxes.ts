@@ -182,7 +182,7 @@ export function isTruthGroup(group: string): boolean {
 /** The line dash of a group's boxes, given every group the image holds. */
 export function groupDash(group: string, groups: readonly string[]): number[] {
   if (groups.length < 2 || isTruthGroup(group)) return [];
-  return [6, 4];
+  return [7, 5];
 }
 
 /** Every visible box containing image point (x, y), smallest first (for hover tooltips). */

@@ -217,6 +217,8 @@ export class ImageStage {
     ctx.setLineDash([]);
     // Labels after every box so that no box line crosses a label; none covers another.
     const spots = placeLabels(labels, { w: this.cssWidth, h: this.cssHeight });
+    // Read by tests: the labels drawn and where.
+    this.over.dataset.labels = JSON.stringify(labels.flatMap((l, i) => (spots[i] ? [{ text: l.text, ...spots[i] }] : [])));
     labels.forEach(({ text, color }, i) => {
       const spot = spots[i];
       if (!spot) return;

@@ -29,10 +29,32 @@ def colour(run: int, step: int) -> list[int]:
     return [(30 * step + 60 * run) % 256, (90 + 40 * run) % 256, (200 - 20 * step) % 256]
 
 
+PRETTY = "--pretty" in sys.argv
+
+
 def flat(rgb: list[int], w: int = W, h: int = H) -> np.ndarray:
+    """A flat colour (what the tests read back), or with --pretty (screenshots) a small street:
+    sky and road in the run's shades, a car and a person where the boxes are."""
     img = np.zeros((h, w, 3), np.uint8)
     img[:, :] = rgb
-    return img
+    if not PRETTY:
+        return img
+    y = np.linspace(0, 1, h)[:, None, None]
+    base = np.array(rgb, float)[None, None, :]
+    sky = base * (0.55 + 0.45 * (1 - y)) + np.array([40, 60, 90]) * (1 - y)
+    img = np.clip(sky, 0, 255).astype(np.uint8).repeat(w, axis=1)
+    sy, sx = h / H, w / W
+    img[int(30 * sy) :, :] = (np.array([70, 72, 78]) * 0.8 + base[0, 0] * 0.2).astype(np.uint8)
+    img[int(36 * sy) : int(37 * sy) + 1, :: max(1, int(6 * sx))] = 230
+    img[int(8 * sy) : int(26 * sy), int(9 * sx) : int(40 * sx)] = [200, 40, 40]
+    img[int(18 * sy) : int(26 * sy), int(12 * sx) : int(37 * sx)] = [150, 25, 25]
+    img[int(10 * sy) : int(16 * sy), int(14 * sx) : int(35 * sx)] = [160, 210, 240]
+    yy, xx = np.mgrid[0:h, 0:w]
+    person = ((xx - 45 * sx) / (6 * sx)) ** 2 + ((yy - 27 * sy) / (12 * sy)) ** 2 <= 1
+    img[person] = [250, 210, 120]
+    rng = np.random.default_rng(int(sum(rgb)))
+    noise = rng.integers(-8, 9, img.shape)
+    return np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
 
 
 # Two masks over one region (rows 30..43, columns 4..19): "seg" class 1, "inst" class 2.

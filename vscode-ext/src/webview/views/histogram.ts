@@ -136,6 +136,7 @@ export function histogramCell(ctx: CellContext): Cell {
   const draw = (): void => {
     if (!series.length) return;
     const { lo, hi, max } = range();
+    root.dataset.range = `${lo}:${hi}:${max}`; // read by tests: every column of a panel draws on one range
     const hc = sizedContext(heat);
     if (hc) {
       const { ctx: c, w, h } = hc;
@@ -143,15 +144,21 @@ export function histogramCell(ctx: CellContext): Cell {
       const plot = plotOf(w, h);
       const at = series.findIndex((s) => s.step === (currentStep()?.step ?? -1));
       if (at >= 0) {
-        // A dark and a light outline: seen on both themes and on every colour of the ramp.
+        // A dark and a light outline, in whole pixels: seen on both themes and on every colour of the ramp.
         const cw = plot.w / series.length;
-        const x = plot.x + at * cw;
-        c.lineWidth = 3;
-        c.strokeStyle = "rgba(0,0,0,0.85)";
-        c.strokeRect(x - 1, plot.y + 0.5, Math.max(2, cw + 2), plot.h - 1);
-        c.lineWidth = 1.25;
-        c.strokeStyle = "#fff";
-        c.strokeRect(x - 1, plot.y + 0.5, Math.max(2, cw + 2), plot.h - 1);
+        const x0 = Math.round(plot.x + at * cw);
+        const x1 = Math.max(x0 + 2, Math.round(plot.x + (at + 1) * cw));
+        const y0 = Math.round(plot.y);
+        const y1 = Math.round(plot.y + plot.h);
+        const frame = (x: number, y: number, w: number, h: number, t: number, color: string): void => {
+          c.fillStyle = color;
+          c.fillRect(x, y, w, t);
+          c.fillRect(x, y + h - t, w, t);
+          c.fillRect(x, y, t, h);
+          c.fillRect(x + w - t, y, t, h);
+        };
+        frame(x0 - 2, y0, x1 - x0 + 4, y1 - y0, 2, "#000");
+        frame(x0, y0 + 2, x1 - x0, y1 - y0 - 4, 1, "#fff");
       }
       heat.dataset.markerColumn = String(at);
     }
