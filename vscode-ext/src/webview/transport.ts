@@ -107,14 +107,27 @@ export interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+/** Whether `source` is a frame inside `win` (at any depth; cross-origin frames included). */
+function isInside(source: MessageEventSource, win: Window, depth = 0): boolean {
+  if (depth > 8) return false;
+  for (let i = 0; i < win.frames.length; i++) {
+    const frame = win.frames[i];
+    if (!frame) continue;
+    if (frame === source || isInside(source, frame, depth + 1)) return true;
+  }
+  return false;
+}
+
 /**
- * Whether a `message` event comes from the extension host: VS Code delivers the host's
- * messages through the webview's outer frame, our `window.parent`. Anything else -- logged HTML
- * in a sandboxed child frame, another window -- is not the host and is ignored.
+ * Whether a `message` event comes from the extension host. VS Code posts the host's messages
+ * from the webview's outer frame (with its own origin) and hides `window.parent` from the page,
+ * so the host is told apart by what it is not: never the page itself, never a frame inside the
+ * page (logged HTML, sandboxed, posts with the opaque origin "null" -- and so does every frame
+ * inside it). Only the outer frame holds the page besides its own frames.
  */
 export function isFromHost(event: Pick<MessageEvent, "source" | "origin">, win: Window = window): boolean {
-  if (win.parent === win || event.source !== win.parent) return false;
-  return event.origin === win.location.origin;
+  if (event.origin === "null" || event.source === null || event.source === win) return false;
+  return !isInside(event.source, win);
 }
 
 export function vscodeTransport(api: VsCodeApi = acquireVsCodeApi()): Transport {

@@ -186,14 +186,16 @@ test("a cell says which step it shows when that is not the one selected", () => 
 });
 
 test("only the host's messages reach the VS Code transport", () => {
-  const parent = {} as Window;
-  const win = { parent, location: { origin: "vscode-webview://x" } } as unknown as Window;
-  assert.ok(isFromHost({ source: parent, origin: "vscode-webview://x" }, win));
-  assert.ok(!isFromHost({ source: {} as Window, origin: "vscode-webview://x" }, win), "a child frame");
-  assert.ok(!isFromHost({ source: parent, origin: "null" }, win), "another origin");
-  const top = { location: { origin: "o" } } as unknown as Window & { parent: Window };
-  (top as { parent: Window }).parent = top;
-  assert.ok(!isFromHost({ source: top, origin: "o" }, top), "no parent at all");
+  const host = { frames: [] } as unknown as Window; // VS Code's outer frame (window.parent is hidden)
+  const nested = { frames: [] } as unknown as Window;
+  const logged = { frames: [nested] } as unknown as Window; // logged HTML, and a frame inside it
+  const win = { frames: [logged] } as unknown as Window;
+  assert.ok(isFromHost({ source: host, origin: "vscode-webview://x" }, win));
+  assert.ok(!isFromHost({ source: logged, origin: "vscode-webview://x" }, win), "a frame of the page");
+  assert.ok(!isFromHost({ source: nested, origin: "vscode-webview://x" }, win), "a frame inside it");
+  assert.ok(!isFromHost({ source: host, origin: "null" }, win), "an opaque origin");
+  assert.ok(!isFromHost({ source: win, origin: "vscode-webview://x" }, win), "the page itself");
+  assert.ok(!isFromHost({ source: null, origin: "vscode-webview://x" }, win));
 });
 
 test("logged HTML reports only its own height, bounded", () => {
