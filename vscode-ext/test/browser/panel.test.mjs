@@ -59,17 +59,18 @@ const catColour = () => ctx.page.evaluate(() => getComputedStyle(document.queryS
 test("boxes land on the pixels their coordinates say", async () => {
   await showStep(2);
   const cat = await catColour();
-  // DVCLive annotation "cat": top 8, left 10, bottom 30, right 40 (pixels).
-  assert.ok(near((await boxColourAt(10, 20)).slice(0, 3), cat), "left edge of the annotation");
-  assert.ok(near((await boxColourAt(40, 9)).slice(0, 3), cat), "right edge");
-  assert.equal((await boxColourAt(25, 20))[3], 0, "inside is clear");
-  assert.equal((await boxColourAt(8.5, 20))[3], 0, "left of the edge is clear");
+  const along = (a, b, rgb) => lineCoverage(ctx.page, "pred", a, b, rgb);
+  // DVCLive annotation "cat": top 8, left 10, bottom 30, right 40 (pixels); dashed (predictions).
+  assert.ok((await along([10, 10], [10, 28], cat)) > 0.3, "left edge of the annotation");
+  assert.ok((await along([12, 8], [38, 8], cat)) > 0.3, "top edge");
+  assert.ok((await along([40, 10], [40, 28], cat)) > 0.3, "right edge");
+  assert.equal(await along([25, 14], [25, 18], cat), 0, "inside is clear");
+  assert.equal(await along([8.5, 19], [8.5, 27], cat), 0, "left of the edge is clear");
   // W&B prediction "cat": minX 0.5 of 64 px = 32, minY 0.25 of 48 = 12 ... maxY 24 (fractions).
-  assert.ok(near((await boxColourAt(32, 20)).slice(0, 3), cat), "fractional box");
-  // W&B ground truth, pixel domain: middle (16, 12), 20 x 10 -> x 6..26, y 7..17.
-  const gt = await boxColourAt(6, 15);
-  assert.equal(gt[3], 255, "pixel-domain box");
-  assert.equal((await boxColourAt(4.5, 15))[3], 0);
+  assert.ok((await along([32, 13], [32, 23], cat)) > 0.3, "fractional box");
+  // W&B ground truth, pixel domain: middle (16, 12), 20 x 10 -> x 6..26, y 7..17; solid.
+  assert.ok((await along([6, 8], [6, 16])) > 0.95, "pixel-domain box, solid");
+  assert.equal(await along([4.5, 9], [4.5, 15]), 0);
 });
 
 test("class toggles, group toggles and the score threshold change what is drawn", async () => {
