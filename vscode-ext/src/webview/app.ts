@@ -452,6 +452,7 @@ export class App {
   }
 
   setSharedStep(step: number): void {
+    this.loader.clearPrefetch();
     this.state.setSharedStep(step);
     this.layout.step = this.state.sharedStep;
     this.saveLayout();

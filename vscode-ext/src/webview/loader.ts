@@ -199,11 +199,69 @@ export function sidecarUrl(item: ItemResult): string | undefined {
   return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
 }
 
+/** Loads ahead at most this many at once, and only while nothing on screen is waited for. */
+export const PREFETCH_CONCURRENCY = 6;
+
 export class MediaLoader {
-  private readonly items = new LruCache<ItemResult>(512);
-  private readonly images = new LruCache<ImageBundle>(160);
+  private readonly items = new LruCache<ItemResult>(2048);
+  private readonly images = new LruCache<ImageBundle>(640);
+  /** Loads ahead, not started yet: dropped when the step moves (see clearPrefetch). */
+  private queue: { key: string; start: () => Promise<unknown> }[] = [];
+  private prefetching = 0;
+  /** Loads of what is on screen, in flight: loads ahead wait for them. */
+  private demanded = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly transport: Transport) {}
+
+  /** An image that is shown now: loaded at once, ahead of any load ahead. */
+  demandImage(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
+    const known = this.images.peek(itemKey(run, key, step, item));
+    if (known) return this.imageBundle(run, key, step, item);
+    this.demanded++;
+    const entry = this.imageBundle(run, key, step, item);
+    entry.promise.then(this.demandDone, this.demandDone);
+    return entry;
+  }
+
+  private readonly demandDone = (): void => {
+    this.demanded--;
+    this.pump();
+  };
+
+  /** Loads an image ahead (a neighbouring step), when the loads of what is shown are done. */
+  prefetchImage(run: string, key: string, step: number, item: number | undefined, then: (b: ImageBundle) => void): void {
+    const k = itemKey(run, key, step, item);
+    if (this.images.peek(k) || this.queue.some((q) => q.key === k)) return;
+    this.queue.push({ key: k, start: () => this.imageBundle(run, key, step, item).promise.then(then) });
+    this.pump();
+  }
+
+  /** The step moved: loads ahead not started yet are for the old neighbourhood. */
+  clearPrefetch(): void {
+    this.queue = [];
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.demanded === 0 && this.prefetching < PREFETCH_CONCURRENCY && this.queue.length) {
+      const job = this.queue.shift() as { start: () => Promise<unknown> };
+      this.prefetching++;
+      job.start().then(this.prefetchDone, this.prefetchDone);
+    }
+    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) for (const ok of this.idleWaiters.splice(0)) ok();
+  }
+
+  private readonly prefetchDone = (): void => {
+    this.prefetching--;
+    this.pump();
+  };
+
+  /** Resolves once nothing is loading (for measurements). */
+  idle(): Promise<void> {
+    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) return Promise.resolve();
+    return new Promise((ok) => this.idleWaiters.push(ok));
+  }
 
   item(run: string, key: string, step: number, item?: number): Entry<ItemResult> {
     const params = item === undefined ? { run, key, step } : { run, key, step, item };

@@ -92,7 +92,7 @@ export function imageCell(ctx: CellContext): Cell {
           continue;
         }
         if (slot.stage.current) slot.stage.el.classList.add("loading");
-        ctx.loader.imageBundle(ctx.run, ctx.key, step, slot.item).promise.then(
+        ctx.loader.demandImage(ctx.run, ctx.key, step, slot.item).promise.then(
           (bundle) => {
             if (slot.wanted === step) present(slot, bundle);
           },
@@ -101,14 +101,9 @@ export function imageCell(ctx: CellContext): Cell {
           },
         );
       }
-      // Load ahead (the first items only, to bound the work per move).
+      // Load ahead (the first items only, to bound the work per move), once what is shown is in.
       for (const s of neighbourSteps(entry.steps, step, PREFETCH_RADIUS)) {
-        for (const slot of slots.slice(0, 8)) {
-          ctx.loader.imageBundle(ctx.run, ctx.key, s, slot.item).promise.then(
-            (b) => warmBundle(b, ctx.settings),
-            () => undefined,
-          );
-        }
+        for (const slot of slots.slice(0, 8)) ctx.loader.prefetchImage(ctx.run, ctx.key, s, slot.item, (b) => warmBundle(b, ctx.settings));
       }
     },
     redraw() {
