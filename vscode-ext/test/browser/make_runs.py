@@ -66,7 +66,11 @@ MASK_B[30:44, 4:20] = 2
 BOXES = {
     "ground_truth": {
         "box_data": [
-            {"position": {"minX": 8, "maxX": 40, "minY": 6, "maxY": 26}, "domain": "pixel", "class_id": 3}
+            {
+                "position": {"minX": 8, "maxX": 40, "minY": 6, "maxY": 26},
+                "domain": "pixel",
+                "class_id": 3,
+            }
         ],
         "class_labels": {3: "car"},
     },
@@ -91,13 +95,16 @@ BOXES = {
     },
 }
 
-PROBE = """<!doctype html><html><head><style>body {{ margin: 0 }} #tall {{ height: {h}px; background: #cde }}
+PROBE = """<!doctype html><html><head><style>
+body {{ margin: 0 }} #tall {{ height: {h}px; background: #cde }}
 </style></head><body><div id="tall">report</div><script>
 // Logged HTML that tries to act as the panel's host: a fake command, a fake answer and a fake
 // notification, posted to the panel's window. None may have an effect.
 parent.postMessage({{kind: "command", command: "openMedia", args: {{key: "train/grads"}}}}, "*");
-parent.postMessage({{kind: "command", command: "showRuns", args: {{runs: ["workspace:runs/zz-broken"]}}}}, "*");
-for (let id = 1; id < 60; id++) parent.postMessage({{kind: "response", id, result: {{runs: []}}}}, "*");
+parent.postMessage({{kind: "command", command: "showRuns",
+  args: {{runs: ["workspace:runs/zz-broken"]}}}}, "*");
+for (let id = 1; id < 60; id++)
+  parent.postMessage({{kind: "response", id, result: {{runs: []}}}}, "*");
 parent.postMessage({{kind: "notification", method: "dvcstage/changed",
   params: {{run: "workspace:evil", lastStep: 0, items: [], new: true}}}}, "*");
 parent.postMessage({{dvcstageHtmlHeight: {h}}}, "*");
@@ -147,7 +154,9 @@ def log_run(out: Path, index: int, lr: float, steps: int) -> dict[str, object]:
             table.add_data(r, image, ["cat", "dog"][r % 2], round(float(rng.uniform()), 3))
         live.log_table("val/examples", table)
         t = np.linspace(0, 0.5, 4000)
-        live.log_audio("val/voice", np.sin(2 * np.pi * 220 * t) * np.linspace(0, 1, t.size), sample_rate=8000)
+        live.log_audio(
+            "val/voice", np.sin(2 * np.pi * 220 * t) * np.linspace(0, 1, t.size), sample_rate=8000
+        )
         live.log({"report": Html(PROBE.format(h=REPORT_HEIGHT), inject=False)})
     return {"lr": lr, "colours": [colour(index, s) for s in range(steps)]}
 
@@ -159,7 +168,9 @@ def log_broken(out: Path) -> dict[str, str]:
             live.log_image(f"val/pred/{step}.png", flat([50, 50, 50]), boxes=BOXES)
             live.next_step()
         pdb = out / "water.pdb"
-        pdb.write_text("HETATM    1  O   HOH A   1       0.000   0.000   0.000  1.00  0.00           O\nEND\n")
+        pdb.write_text(
+            "HETATM    1  O   HOH A   1       0.000   0.000   0.000  1.00  0.00           O\nEND\n"
+        )
         live.log_molecule("val/water", str(pdb))
     # Where the files are, from the index (the layout of folders is the writer's business).
     files: dict[tuple[str, int, str], str] = {}
@@ -170,19 +181,28 @@ def log_broken(out: Path) -> dict[str, str]:
     missing = files[("val/pred", 0, "image")]
     undecodable = files[("val/pred", 1, "image")]
     sidecar = files[("val/pred", 2, "sidecar")]
-    molecule = next(p for (k, _, role), p in files.items() if k == "val/water" and role == "molecule")
+    molecule = next(
+        p for (k, _, role), p in files.items() if k == "val/water" and role == "molecule"
+    )
     (run / missing).unlink()
     (run / undecodable).write_bytes(b"this is not a png")
     (run / sidecar).write_text('{"boxes": {"predictions": ')  # torn
     (run / molecule).unlink()
-    return {"missing": missing, "undecodable": undecodable, "sidecar": sidecar, "molecule": molecule}
+    return {
+        "missing": missing,
+        "undecodable": undecodable,
+        "sidecar": sidecar,
+        "molecule": molecule,
+    }
 
 
 def main(out: Path, steps: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     runs = {f"workspace:runs/lr-{lr}": log_run(out, i, lr, steps) for i, lr in enumerate(LRS)}
     broken = log_broken(out)
-    print(json.dumps({"runs": runs, "steps": steps, "broken": broken, "reportHeight": REPORT_HEIGHT}))
+    print(
+        json.dumps({"runs": runs, "steps": steps, "broken": broken, "reportHeight": REPORT_HEIGHT})
+    )
 
 
 if __name__ == "__main__":
