@@ -400,4 +400,9 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
         if ls._materialiser is not None:
             ls._materialiser.close()
 
+    # The media panel's runs table and saved layout (modules of their own).
+    from . import panel_state, summary
+
+    summary.register(server)
+    panel_state.register(server)
     return server

@@ -49,8 +49,10 @@ try {
   check(csp.startsWith("default-src 'none'") && /script-src 'nonce-[A-Za-z0-9]+'/.test(csp), `the page has the strict CSP (${csp})`);
   log(`panel page loaded (${realPanel ? "real panel" : "host mode: a stub page, the driver acts as the panel"})`);
 
-  if (realPanel) await driveSlider(frame);
-  else await actAsPanel(frame);
+  if (realPanel) {
+    await driveSlider(frame);
+    await clickChartPoint(frame);
+  } else await actAsPanel(frame);
 
   await chooseRunsFromPalette(frame);
   await openMediaFromCodeLens(frame);
@@ -105,6 +107,23 @@ async function driveSlider(frame) {
   check(after.step === String(LAST_STEP), `the slider moved the image from step ${before.step} to step ${after.step}`);
   check(after.image.compare(before.image) !== 0, "the image changed on screen");
   check(after.boxes !== before.boxes && after.boxes !== after.blank, "its boxes changed");
+}
+
+/** The metric chart of `loss`: its cursor follows the slider; a click on step 1 moves the image there. */
+async function clickChartPoint(frame) {
+  const chart = frame.locator('section.panel[data-key="loss"]');
+  await chart.scrollIntoViewIfNeeded();
+  const over = chart.locator(".u-over");
+  await over.waitFor({ timeout: 30_000 });
+  const cursor = await chart.locator(".step-cursor").getAttribute("data-step");
+  check(cursor === String(LAST_STEP), `the chart's step cursor stands at the slider's step (${cursor})`);
+  const box = await over.boundingBox();
+  await over.click({ position: { x: box.width / 3, y: box.height / 2 } }); // steps 0..3 across: step 1
+  await waitForStep(frame, "1");
+  const slider = await frame.locator("input#shared-step").inputValue();
+  check(slider === "1", `a click on the chart at step 1 moved the shared slider and the image there (slider ${slider})`);
+  const moved = await chart.locator(".step-cursor").getAttribute("data-step");
+  check(moved === "1", `and the cursor (${moved})`);
 }
 
 async function waitForStep(frame, step) {

@@ -129,3 +129,15 @@ export function openMediaArgs(arg: unknown): { run: string; key: string } | unde
   const { run, key } = arg as Record<string, unknown>;
   return typeof run === "string" && typeof key === "string" ? { run, key } : undefined;
 }
+
+/** Most bytes of panel layout the host keeps (the panel's own limit is far below). */
+export const MAX_STATE_BYTES = 1024 * 1024;
+
+/** The layout of a `{"kind": "saveState", "state": {...}}` panel message, as JSON text; else undefined. */
+export function parseSaveState(raw: unknown): string | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const msg = raw as Record<string, unknown>;
+  if (msg.kind !== "saveState" || typeof msg.state !== "object" || msg.state === null || Array.isArray(msg.state)) return undefined;
+  const text = JSON.stringify(msg.state);
+  return text.length <= MAX_STATE_BYTES ? text : undefined;
+}

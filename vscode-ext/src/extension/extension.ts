@@ -8,6 +8,7 @@ import { ServerHost } from "./server";
 import type { DvcstageRunsResult } from "../protocol/generated/protocol-runs-result";
 
 const SHOWN_RUNS = "dvcstage.shownRuns";
+const PANEL_LAYOUT = "dvcstage.panelLayout";
 
 let server: ServerHost | undefined;
 
@@ -17,7 +18,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   let view: MediaViewProvider | undefined;
   const host = new ServerHost({ cacheDir, output, onChanged: (params) => view?.notify("dvcstage/changed", params) });
   server = host;
-  view = new MediaViewProvider({ extensionUri: context.extensionUri, cacheDir, send: host.send });
+  view = new MediaViewProvider({
+    extensionUri: context.extensionUri,
+    cacheDir,
+    send: host.send,
+    layout: {
+      get: () => context.workspaceState.get<string>(PANEL_LAYOUT),
+      set: async (value) => {
+        await context.workspaceState.update(PANEL_LAYOUT, value);
+        const columns = (JSON.parse(value) as { columns?: unknown }).columns;
+        if (Array.isArray(columns)) await context.workspaceState.update(SHOWN_RUNS, columns.filter((c) => typeof c === "string"));
+      },
+    },
+  });
 
   const shown = context.workspaceState.get<string[]>(SHOWN_RUNS, []);
   if (shown.length > 0) view.post(showRunsCommand(shown), true);

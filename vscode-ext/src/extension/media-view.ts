@@ -6,11 +6,13 @@ import {
   isUnderRoots,
   notificationMessage,
   parsePanelMessage,
+  parseSaveState,
   type HostMessage,
   type RequestSender,
   type UriConverter,
 } from "./bridge";
 import { makeNonce, panelHtml } from "./page";
+import { showRunsCommand } from "./runs-pick";
 
 export const VIEW_ID = "dvcstage.media";
 
@@ -20,6 +22,8 @@ export interface MediaViewOptions {
   cacheDir: vscode.Uri;
   /** Sends a request to the running language server; rejects when it is not running. */
   send: RequestSender;
+  /** Where the panel's layout is kept for the workspace (VS Code's workspace state). */
+  layout?: { get(): string | undefined; set(value: string): Thenable<void> | void };
 }
 
 export class MediaViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -82,6 +86,7 @@ export class MediaViewProvider implements vscode.WebviewViewProvider, vscode.Dis
       nonce: makeNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, "panel.js")).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, "panel.css")).toString(),
+      state: this.options.layout?.get(),
     });
   }
 
@@ -90,6 +95,14 @@ export class MediaViewProvider implements vscode.WebviewViewProvider, vscode.Dis
       this.pageReady = true;
       const queued = [...this.stickyCommands.values(), ...this.pending.splice(0)];
       for (const message of queued) void view.webview.postMessage(message);
+    }
+    const layout = parseSaveState(raw);
+    if (layout !== undefined) {
+      void this.options.layout?.set(layout);
+      // The runs chosen in the panel win over an older "Choose Runs" on the next page.
+      const columns = (JSON.parse(layout) as { columns?: unknown }).columns;
+      if (Array.isArray(columns) && columns.every((c) => typeof c === "string")) this.stickyCommands.set("showRuns", showRunsCommand(columns));
+      return;
     }
     const request = parsePanelMessage(raw);
     if (!request) return;

@@ -9,6 +9,8 @@ export interface PageInput {
   /** `asWebviewUri` of dist/webview/panel.js and panel.css. */
   scriptUri: string;
   styleUri: string;
+  /** The panel's saved layout (JSON), given back to it in <body data-state>. */
+  state?: string;
 }
 
 export function makeNonce(): string {
@@ -40,7 +42,7 @@ export function panelHtml(input: PageInput): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <link rel="stylesheet" href="${escapeAttr(input.styleUri)}">
 </head>
-<body data-transport="vscode">
+<body data-transport="vscode"${input.state ? ` data-state="${escapeAttr(input.state)}"` : ""}>
   <div id="app"></div>
   <script nonce="${escapeAttr(input.nonce)}" src="${escapeAttr(input.scriptUri)}"></script>
 </body>

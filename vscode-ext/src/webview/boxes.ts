@@ -62,31 +62,98 @@ function wandbBox(group: string, box: Box, labels: Record<string, string | undef
   };
 }
 
-/** Every box of a sidecar, in pixels of a `width` x `height` image. */
-export function sidecarBoxes(sidecar: ImageSidecar | null | undefined, width: number, height: number): PixelBox[] {
-  const out: PixelBox[] = [];
-  if (!sidecar) return out;
-  for (const [label, boxes] of Object.entries(sidecar.annotations ?? {})) {
-    for (const b of boxes ?? []) {
-      out.push({
-        group: ANNOTATIONS_GROUP,
-        label,
-        classId: undefined,
-        x0: b.box.left,
-        x1: b.box.right,
-        y0: b.box.top,
-        y1: b.box.bottom,
-        score: b.score,
-        scores: { score: b.score },
-        caption: undefined,
+/** The class id a label has in any of the sidecar's label maps (W&B boxes, masks). */
+export function labelIds(sidecar: ImageSidecar | null | undefined): Map<string, number> {
+  const ids = new Map<string, number>();
+  const add = (labels: Record<string, string | undefined> | undefined): void => {
+    for (const [id, name] of Object.entries(labels ?? {})) {
+      const n = Number(id);
+      if (name !== undefined && Number.isInteger(n) && !ids.has(name)) ids.set(name, n);
+    }
+  };
+  for (const g of Object.values(sidecar?.boxes ?? {})) add(g?.class_labels);
+  for (const m of Object.values(sidecar?.masks ?? {})) add(m?.class_labels);
+  return ids;
+}
+
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Why a W&B position cannot be drawn, or undefined when it can. */
+function positionProblem(position: unknown): string | undefined {
+  if (typeof position !== "object" || position === null) return "has no position";
+  const p = position as Record<string, unknown>;
+  if ("minX" in p || "maxX" in p) {
+    for (const k of ["minX", "maxX", "minY", "maxY"]) if (!finite(p[k])) return `position.${k} is ${JSON.stringify(p[k])}, not a number`;
+    if ((p.minX as number) > (p.maxX as number) || (p.minY as number) > (p.maxY as number)) return "position: min is larger than max";
+    return undefined;
+  }
+  const middle = p.middle;
+  if (!Array.isArray(middle) || middle.length !== 2 || !middle.every(finite)) return "position.middle is not [x, y]";
+  if (!finite(p.width) || !finite(p.height)) return "position.width or height is not a number";
+  return undefined;
+}
+
+/**
+ * Every box of a sidecar, in pixels of a `width` x `height` image, and what could not be
+ * drawn (a malformed box is skipped and named, never guessed).
+ */
+export function readBoxes(sidecar: ImageSidecar | null | undefined, width: number, height: number): { boxes: PixelBox[]; problems: string[] } {
+  const boxes: PixelBox[] = [];
+  const problems: string[] = [];
+  if (!sidecar) return { boxes, problems };
+  if (typeof sidecar !== "object") return { boxes, problems: ["the sidecar is not an object"] };
+  const ids = labelIds(sidecar);
+  const annotations = sidecar.annotations ?? {};
+  if (typeof annotations !== "object" || annotations === null) problems.push("annotations is not an object");
+  else {
+    for (const [label, list] of Object.entries(annotations)) {
+      if (!Array.isArray(list)) {
+        problems.push(`annotations.${label} is not a list`);
+        continue;
+      }
+      list.forEach((b, i) => {
+        const box = (b as { box?: Record<string, unknown> } | null)?.box;
+        if (!box || !["top", "left", "bottom", "right"].every((k) => finite(box[k]))) {
+          problems.push(`annotations.${label}[${i}].box needs numbers top, left, bottom, right`);
+          return;
+        }
+        const score = (b as { score?: unknown }).score;
+        boxes.push({
+          group: ANNOTATIONS_GROUP,
+          label,
+          classId: ids.get(label),
+          x0: box.left as number,
+          x1: box.right as number,
+          y0: box.top as number,
+          y1: box.bottom as number,
+          score: finite(score) ? score : undefined,
+          scores: finite(score) ? { score } : {},
+          caption: undefined,
+        });
       });
     }
   }
-  for (const [group, g] of Object.entries(sidecar.boxes ?? {})) {
-    if (!g) continue;
-    for (const box of g.box_data) out.push(wandbBox(group, box, g.class_labels, width, height));
+  const groups = sidecar.boxes ?? {};
+  if (typeof groups !== "object" || groups === null) problems.push("boxes is not an object");
+  else {
+    for (const [group, g] of Object.entries(groups)) {
+      if (!g || !Array.isArray(g.box_data)) {
+        problems.push(`boxes.${group}.box_data is not a list`);
+        continue;
+      }
+      g.box_data.forEach((box, i) => {
+        const why = positionProblem(box?.position);
+        if (why) problems.push(`boxes.${group}.box_data[${i}]: ${why}`);
+        else boxes.push(wandbBox(group, box, g.class_labels ?? {}, width, height));
+      });
+    }
   }
-  return out;
+  return { boxes, problems };
+}
+
+/** Every box of a sidecar, in pixels of a `width` x `height` image (malformed boxes left out). */
+export function sidecarBoxes(sidecar: ImageSidecar | null | undefined, width: number, height: number): PixelBox[] {
+  return readBoxes(sidecar, width, height).boxes;
 }
 
 export function isBoxVisible(box: PixelBox, settings: OverlaySettings): boolean {
@@ -94,25 +161,72 @@ export function isBoxVisible(box: PixelBox, settings: OverlaySettings): boolean 
   return box.score === undefined || box.score >= settings.scoreThreshold;
 }
 
-/** The text drawn on a box: its caption (or class) and score. */
+/**
+ * The text drawn on a box: its caption (or class) and score -- the score once, even when the
+ * caption already carries it (W&B's `box_caption: "person 0.87"`).
+ */
 export function boxLabel(box: PixelBox): string {
   const name = box.caption ?? box.label;
-  return box.score === undefined ? name : `${name} ${box.score.toFixed(2)}`;
+  if (box.score === undefined) return name;
+  const score = box.score.toFixed(2);
+  const shown = name.match(/-?\d*\.?\d+(?:e-?\d+)?/gi) ?? [];
+  if (shown.some((t) => Math.abs(Number(t) - box.score!) < 0.005 || t === score)) return name;
+  return `${name} ${score}`;
 }
 
-/** The smallest visible box containing image point (x, y), for hover tooltips. */
+/** Ground truth, by its group's name: drawn solid; other groups dashed. */
+export function isTruthGroup(group: string): boolean {
+  return /^(ground[\s_-]?truth|gt|truths?|labels?|targets?|annotated|reference)$/i.test(group);
+}
+
+/** The line dash of a group's boxes, given every group the image holds. */
+export function groupDash(group: string, groups: readonly string[]): number[] {
+  if (groups.length < 2 || isTruthGroup(group)) return [];
+  return [7, 5];
+}
+
+/** Every visible box containing image point (x, y), smallest first (for hover tooltips). */
+export function boxesAt(boxes: readonly PixelBox[], x: number, y: number, settings: OverlaySettings): PixelBox[] {
+  return boxes
+    .filter((b) => x >= b.x0 && x <= b.x1 && y >= b.y0 && y <= b.y1 && isBoxVisible(b, settings))
+    .sort((a, b) => (a.x1 - a.x0) * (a.y1 - a.y0) - (b.x1 - b.x0) * (b.y1 - b.y0));
+}
+
+/** The smallest visible box containing image point (x, y). */
 export function boxAt(boxes: readonly PixelBox[], x: number, y: number, settings: OverlaySettings): PixelBox | undefined {
-  let best: PixelBox | undefined;
-  let bestArea = Infinity;
-  for (const b of boxes) {
-    if (x < b.x0 || x > b.x1 || y < b.y0 || y > b.y1 || !isBoxVisible(b, settings)) continue;
-    const area = (b.x1 - b.x0) * (b.y1 - b.y0);
-    if (area < bestArea) {
-      best = b;
-      bestArea = area;
-    }
-  }
-  return best;
+  return boxesAt(boxes, x, y, settings)[0];
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/**
+ * Where each label goes: above its box, else inside its top, else below it, else inside its
+ * bottom -- the first place that overlaps no label placed before and stays on the stage.
+ * A label with no free place is left out (undefined); hovering still shows it.
+ */
+export function placeLabels(labels: readonly { box: Rect; w: number; h: number }[], stage: { w: number; h: number }): (Rect | undefined)[] {
+  const placed: Rect[] = [];
+  return labels.map(({ box, w, h }) => {
+    const x = Math.min(Math.max(0, box.x - 1), Math.max(0, stage.w - w));
+    const candidates: Rect[] = [
+      { x, y: box.y - h, w, h },
+      { x, y: box.y, w, h },
+      { x, y: box.y + box.h, w, h },
+      { x, y: box.y + box.h - h, w, h },
+    ];
+    const spot = candidates.find((c) => c.y >= 0 && c.y + c.h <= stage.h && !placed.some((p) => overlaps(p, c)));
+    if (spot) placed.push(spot);
+    return spot;
+  });
 }
 
 /** Groups and classes found in some boxes, sorted, for the toggles. */

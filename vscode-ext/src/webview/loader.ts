@@ -3,8 +3,9 @@
 import type { DvcstageItemResult } from "../protocol/generated/protocol-item-result";
 import type { ImageSidecar } from "../protocol/generated/image-sidecar";
 import type { Transport } from "./transport";
-import { sidecarBoxes, type PixelBox } from "./boxes";
+import { readBoxes, type PixelBox } from "./boxes";
 import { classesIn, decodeClassPng, PngError, type ClassIdMap } from "./masks";
+import { itemProblems, loadProblem, ProblemError, type Problem } from "./problems";
 
 export type ItemResult = DvcstageItemResult;
 
@@ -26,6 +27,14 @@ export interface ImageBundle {
   boxes: PixelBox[];
   masks: LoadedMask[];
   caption: string | undefined;
+  /** What could not be shown (a missing mask, an invalid sidecar, malformed boxes). */
+  problems: Problem[];
+}
+
+/** Where an image's files are, for naming them in problems (relative to the run folder). */
+export interface BundleFiles {
+  image: string;
+  sidecar?: string;
 }
 
 /** A promise that remembers its value, so a ready entry can be used synchronously. */
@@ -118,34 +127,63 @@ export async function fetchText(url: string): Promise<string> {
 }
 
 /**
- * An image with its sidecar's boxes and masks. `maskUrls` maps a mask name to its URL
- * (from the item's `links`, or resolved against the sidecar's URL in a table).
+ * An image with its sidecar's boxes and masks. `maskUrl` maps a mask name to its URL (from
+ * the item's `links`, or resolved against the sidecar's URL in a table). An image that cannot
+ * be loaded or decoded is a ProblemError; a mask or box that cannot be shown, a problem of the
+ * bundle.
  */
-export async function loadImageBundle(step: number, imageUrl: string, sidecar: ImageSidecar | null, maskUrl: (name: string, path: string) => string | undefined): Promise<ImageBundle> {
-  const maskJobs = Object.entries(sidecar?.masks ?? {}).map(async ([name, mask]) => {
-    const url = mask ? maskUrl(name, mask.path) : undefined;
-    if (!mask || !url) return undefined;
+export async function loadImageBundle(
+  step: number,
+  imageUrl: string,
+  sidecar: ImageSidecar | null,
+  maskUrl: (name: string, path: string) => string | undefined,
+  files: BundleFiles = { image: imageUrl },
+): Promise<ImageBundle> {
+  const problems: Problem[] = [];
+  const sidecarFile = files.sidecar ?? "sidecar";
+  const maskEntries = sidecar && typeof sidecar.masks === "object" && sidecar.masks !== null ? Object.entries(sidecar.masks) : [];
+  const maskJobs = maskEntries.map(async ([name, mask]) => {
+    if (!mask || typeof mask.path !== "string") {
+      problems.push({ kind: "invalid-sidecar", file: sidecarFile, message: `masks.${name} has no path` });
+      return undefined;
+    }
+    const url = maskUrl(name, mask.path);
+    if (!url) return undefined;
     try {
       const map = await loadMask(url);
-      return { name, labels: mask.class_labels, map, classes: classesIn(map) };
-    } catch {
-      return undefined; // a missing mask file: the image still shows
+      const labels = typeof mask.class_labels === "object" && mask.class_labels !== null ? mask.class_labels : {};
+      return { name, labels, map, classes: classesIn(map) };
+    } catch (err) {
+      const folder = sidecarFile.includes("/") ? sidecarFile.slice(0, sidecarFile.lastIndexOf("/") + 1) : "";
+      problems.push(loadProblem(`${folder}${mask.path}`, err, false));
+      return undefined; // the image still shows
     }
   });
-  const [element, ...masks] = await Promise.all([loadImage(imageUrl), ...maskJobs]);
+  let element: HTMLImageElement;
+  try {
+    element = await loadImage(imageUrl);
+  } catch (err) {
+    // <img> says nothing about why: ask once more to tell a missing file from a broken one.
+    const status = await fetch(imageUrl, { method: "HEAD" }).then((r) => r.status, () => 0);
+    throw new ProblemError(status === 404 ? { kind: "missing", file: files.image, message: "not on disk (not pulled, or deleted)" } : loadProblem(files.image, err, true));
+  }
+  const masks = await Promise.all(maskJobs);
   const width = element.naturalWidth;
   const height = element.naturalHeight;
   // A bitmap draws without further decoding work on the step change itself.
   const image = typeof createImageBitmap === "function" ? await createImageBitmap(element).catch(() => element) : element;
+  const read = readBoxes(sidecar, width, height);
+  for (const message of read.problems) problems.push({ kind: "invalid-sidecar", file: sidecarFile, message });
   return {
     step,
     image,
     width,
     height,
     sidecar,
-    boxes: sidecarBoxes(sidecar, width, height),
+    boxes: read.boxes,
     masks: masks.filter((m): m is LoadedMask => m !== undefined),
-    caption: sidecar?.caption,
+    caption: typeof sidecar?.caption === "string" ? sidecar.caption : undefined,
+    problems,
   };
 }
 
@@ -161,11 +199,69 @@ export function sidecarUrl(item: ItemResult): string | undefined {
   return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
 }
 
+/** Loads ahead at most this many at once, and only while nothing on screen is waited for. */
+export const PREFETCH_CONCURRENCY = 6;
+
 export class MediaLoader {
-  private readonly items = new LruCache<ItemResult>(512);
-  private readonly images = new LruCache<ImageBundle>(160);
+  private readonly items = new LruCache<ItemResult>(2048);
+  private readonly images = new LruCache<ImageBundle>(640);
+  /** Loads ahead, not started yet: dropped when the step moves (see clearPrefetch). */
+  private queue: { key: string; start: () => Promise<unknown> }[] = [];
+  private prefetching = 0;
+  /** Loads of what is on screen, in flight: loads ahead wait for them. */
+  private demanded = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly transport: Transport) {}
+
+  /** An image that is shown now: loaded at once, ahead of any load ahead. */
+  demandImage(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
+    const known = this.images.peek(itemKey(run, key, step, item));
+    if (known) return this.imageBundle(run, key, step, item);
+    this.demanded++;
+    const entry = this.imageBundle(run, key, step, item);
+    entry.promise.then(this.demandDone, this.demandDone);
+    return entry;
+  }
+
+  private readonly demandDone = (): void => {
+    this.demanded--;
+    this.pump();
+  };
+
+  /** Loads an image ahead (a neighbouring step), when the loads of what is shown are done. */
+  prefetchImage(run: string, key: string, step: number, item: number | undefined, then: (b: ImageBundle) => void): void {
+    const k = itemKey(run, key, step, item);
+    if (this.images.peek(k) || this.queue.some((q) => q.key === k)) return;
+    this.queue.push({ key: k, start: () => this.imageBundle(run, key, step, item).promise.then(then) });
+    this.pump();
+  }
+
+  /** The step moved: loads ahead not started yet are for the old neighbourhood. */
+  clearPrefetch(): void {
+    this.queue = [];
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.demanded === 0 && this.prefetching < PREFETCH_CONCURRENCY && this.queue.length) {
+      const job = this.queue.shift() as { start: () => Promise<unknown> };
+      this.prefetching++;
+      job.start().then(this.prefetchDone, this.prefetchDone);
+    }
+    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) for (const ok of this.idleWaiters.splice(0)) ok();
+  }
+
+  private readonly prefetchDone = (): void => {
+    this.prefetching--;
+    this.pump();
+  };
+
+  /** Resolves once nothing is loading (for measurements). */
+  idle(): Promise<void> {
+    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) return Promise.resolve();
+    return new Promise((ok) => this.idleWaiters.push(ok));
+  }
 
   item(run: string, key: string, step: number, item?: number): Entry<ItemResult> {
     const params = item === undefined ? { run, key, step } : { run, key, step, item };
@@ -176,13 +272,27 @@ export class MediaLoader {
   imageBundle(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
     return this.images.get(itemKey(run, key, step, item), async () => {
       const result = await this.item(run, key, step, item).promise;
+      const file = result.files.find((f) => f.role === "image");
       const url = fileUrl(result, "image");
-      if (!url) throw new Error(`${key} step ${step}: no image file`);
+      const known = itemProblems(result);
+      if (!file || !url) throw new ProblemError({ kind: "missing", file: `${key} step ${step}`, message: "the index lists no image file" });
+      if (!file.exists) throw new ProblemError(known.find((p) => p.file === file.path) ?? { kind: "missing", file: file.path, message: "not on disk (not pulled, or deleted)" });
       const sidecar = (result.sidecar as ImageSidecar | null) ?? null;
-      return loadImageBundle(step, url, sidecar, (name) => {
-        const pointer = `/masks/${name.replace(/~/g, "~0").replace(/\//g, "~1")}/path`;
-        return result.links.find((l) => l.pointer === pointer)?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
-      });
+      const sidecarFile = result.files.find((f) => f.role === "sidecar")?.path;
+      const bundle = await loadImageBundle(
+        step,
+        url,
+        sidecar,
+        (name) => {
+          const pointer = `/masks/${name.replace(/~/g, "~0").replace(/\//g, "~1")}/path`;
+          const link = result.links.find((l) => l.pointer === pointer);
+          if (link && !link.exists) return undefined; // named below, from the server's answer
+          return link?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
+        },
+        sidecarFile ? { image: file.path, sidecar: sidecarFile } : { image: file.path },
+      );
+      bundle.problems.unshift(...known.filter((p) => !bundle.problems.some((q) => q.file === p.file && q.message === p.message)));
+      return bundle;
     });
   }
 

@@ -1,10 +1,11 @@
 // One image with its masks and boxes on two canvases: `base` (the image, masks composited
-// with their opacity) and `over` (boxes and labels). Both are drawn in screen space from the
-// view (zoom and pan shared by a panel's columns), so lines stay thin at any zoom.
-import { boxAt, boxLabel, isBoxVisible } from "./boxes";
+// over it) and `over` (boxes and labels). Both are drawn in screen space from the view (zoom
+// and pan shared by a panel's columns), so lines stay thin at any zoom. The stage takes the
+// size its box is given (CSS) and fits the image inside; nothing moves when an image loads.
+import { boxesAt, boxLabel, groupDash, isBoxVisible, placeLabels, type Rect } from "./boxes";
 import { classColor, className, textColorOn } from "./colors";
-import type { ImageBundle, LoadedMask } from "./loader";
-import { colorizeMask, isBackground } from "./masks";
+import type { ImageBundle } from "./loader";
+import { compositeMasks, isBackground } from "./masks";
 import { maskOpacity, type OverlaySettings } from "./state";
 import { el } from "./dom";
 
@@ -30,12 +31,6 @@ export class SharedView {
   }
 }
 
-interface MaskCanvas {
-  signature: string;
-  canvas: HTMLCanvasElement;
-}
-const maskCanvases = new WeakMap<LoadedMask, MaskCanvas>();
-
 function hiddenIds(settings: OverlaySettings, mask: string): Set<number> {
   const out = new Set<number>();
   const prefix = `${mask}\u0000`;
@@ -43,30 +38,43 @@ function hiddenIds(settings: OverlaySettings, mask: string): Set<number> {
   return out;
 }
 
-/** The coloured mask for the current toggles, made once per mask and toggle state. */
-export function maskCanvas(mask: LoadedMask, settings: OverlaySettings): HTMLCanvasElement {
-  const hidden = hiddenIds(settings, mask.name);
-  const signature = [...hidden].sort().join(",");
-  const cached = maskCanvases.get(mask);
+/** What the masks' composite depends on: each mask's opacity and hidden classes. */
+function maskSignature(bundle: ImageBundle, settings: OverlaySettings): string {
+  return bundle.masks.map((m) => `${m.name}=${maskOpacity(settings, m.name)}:${[...hiddenIds(settings, m.name)].sort().join(",")}`).join("|");
+}
+
+const composites = new WeakMap<ImageBundle, { signature: string; canvas: HTMLCanvasElement | null }>();
+
+/** The masks of a bundle composited for the current settings, made once per settings. */
+export function masksCanvas(bundle: ImageBundle, settings: OverlaySettings): HTMLCanvasElement | null {
+  if (!bundle.masks.length) return null;
+  const signature = maskSignature(bundle, settings);
+  const cached = composites.get(bundle);
   if (cached && cached.signature === signature) return cached.canvas;
-  const canvas = cached?.canvas ?? document.createElement("canvas");
-  canvas.width = mask.map.width;
-  canvas.height = mask.map.height;
-  const ctx = canvas.getContext("2d");
-  if (ctx) ctx.putImageData(new ImageData(colorizeMask(mask.map, mask.labels, hidden), mask.map.width, mask.map.height), 0, 0);
-  maskCanvases.set(mask, { signature, canvas });
+  const first = bundle.masks[0]?.map;
+  const width = first?.width ?? bundle.width;
+  const height = first?.height ?? bundle.height;
+  const layers = bundle.masks.map((m) => ({ map: m.map, labels: m.labels, opacity: maskOpacity(settings, m.name), hidden: hiddenIds(settings, m.name) }));
+  let canvas: HTMLCanvasElement | null = null;
+  if (layers.some((l) => l.opacity > 0)) {
+    canvas = cached?.canvas ?? document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext("2d")?.putImageData(new ImageData(compositeMasks(layers, width, height), width, height), 0, 0);
+  }
+  composites.set(bundle, { signature, canvas });
   return canvas;
 }
 
 /** Prepares what drawing a (prefetched) bundle needs, so that its step change only draws. */
 export function warmBundle(bundle: ImageBundle, settings: OverlaySettings): void {
-  for (const mask of bundle.masks) maskCanvas(mask, settings);
+  masksCanvas(bundle, settings);
 }
 
-export const MAX_STAGE_HEIGHT = 520;
 /** Images drawn narrower than this (table thumbnails) get boxes without labels: a label would
  * cover the picture. Hovering still shows each box's label and scores. */
 export const MIN_LABELLED_WIDTH = 160;
+export const LABEL_HEIGHT = 15;
 
 export class ImageStage {
   readonly el: HTMLElement;
@@ -85,12 +93,11 @@ export class ImageStage {
   constructor(
     private readonly settings: OverlaySettings,
     private readonly view: SharedView,
-    private readonly maxHeight = MAX_STAGE_HEIGHT,
   ) {
     this.base = el("canvas", { class: "stage-base" });
     this.over = el("canvas", { class: "stage-over" });
     this.tip = el("div", { class: "tooltip", hidden: "" });
-    this.el = el("div", { class: "stage", title: "" }, this.base, this.over, this.tip);
+    this.el = el("div", { class: "stage" }, this.base, this.over, this.tip);
     this.unlisten = view.listen(() => this.draw());
     this.resize = new ResizeObserver(() => this.layout());
     this.resize.observe(this.el);
@@ -107,22 +114,20 @@ export class ImageStage {
   }
 
   show(bundle: ImageBundle): void {
-    const sized = this.bundle && this.bundle.width === bundle.width && this.bundle.height === bundle.height;
     this.bundle = bundle;
-    if (!sized) this.layout(false);
+    this.el.classList.remove("loading");
+    if (this.cssWidth === 0) this.layout(false);
     this.draw();
   }
 
-  /** Fits the stage to its width, keeping the image's aspect ratio. */
+  /** Takes the size of the stage's box (set by CSS) for both canvases. */
   private layout(redraw = true): void {
     const width = this.el.clientWidth;
-    if (!this.bundle || width === 0) return;
-    const aspect = this.bundle.height / this.bundle.width;
-    const height = Math.max(24, Math.min(this.maxHeight, Math.round(width * aspect)));
+    const height = this.el.clientHeight;
+    if (width === 0 || height === 0) return;
     if (width === this.cssWidth && height === this.cssHeight) return;
     this.cssWidth = width;
     this.cssHeight = height;
-    this.el.style.height = `${height}px`;
     const dpr = window.devicePixelRatio || 1;
     for (const c of [this.base, this.over]) {
       c.width = Math.round(width * dpr);
@@ -168,18 +173,14 @@ export class ImageStage {
     ctx.clearRect(0, 0, this.base.width, this.base.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = this.scale < 2;
-    ctx.globalAlpha = 1;
     const w = b.width * this.scale;
     const h = b.height * this.scale;
     ctx.drawImage(b.image, this.ox, this.oy, w, h);
-    for (const mask of b.masks) {
-      const opacity = maskOpacity(this.settings, mask.name);
-      if (opacity <= 0) continue;
-      ctx.globalAlpha = opacity;
+    const masks = masksCanvas(b, this.settings);
+    if (masks) {
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(maskCanvas(mask, this.settings), this.ox, this.oy, w, h);
+      ctx.drawImage(masks, this.ox, this.oy, w, h);
     }
-    ctx.globalAlpha = 1;
   }
 
   drawBoxes(): void {
@@ -194,26 +195,38 @@ export class ImageStage {
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "top";
     const s = this.scale;
-    const labels: [string, string, number, number][] = [];
+    const groups = [...new Set(b.boxes.map((x) => x.group))];
+    const labels: { text: string; color: string; box: Rect; w: number; h: number }[] = [];
+    const labelled = this.settings.showCaptions && b.width * s >= MIN_LABELLED_WIDTH;
     for (const box of b.boxes) {
       if (!isBoxVisible(box, this.settings)) continue;
-      const color = classColor(box.label);
+      const color = classColor(box.label, box.classId);
       // Whole pixels: a 2 px line on a pixel boundary is crisp, and lands where the box says.
       const x = Math.round(this.ox + box.x0 * s);
       const y = Math.round(this.oy + box.y0 * s);
+      const w = Math.round(this.ox + box.x1 * s) - x;
+      const h = Math.round(this.oy + box.y1 * s) - y;
       ctx.strokeStyle = color;
-      ctx.strokeRect(x, y, Math.round(this.ox + box.x1 * s) - x, Math.round(this.oy + box.y1 * s) - y);
-      if (this.settings.showCaptions && b.width * s >= MIN_LABELLED_WIDTH) labels.push([boxLabel(box), color, x, y]);
+      ctx.setLineDash(groupDash(box.group, groups));
+      ctx.strokeRect(x, y, w, h);
+      if (labelled) {
+        const text = boxLabel(box);
+        labels.push({ text, color, box: { x, y, w, h }, w: ctx.measureText(text).width + 6, h: LABEL_HEIGHT });
+      }
     }
-    // Labels after every box so that no box line crosses a label.
-    for (const [text, color, x, y] of labels) {
-      const tw = ctx.measureText(text).width + 6;
-      const ty = y >= 15 ? y - 15 : y;
+    ctx.setLineDash([]);
+    // Labels after every box so that no box line crosses a label; none covers another.
+    const spots = placeLabels(labels, { w: this.cssWidth, h: this.cssHeight });
+    // Read by tests: the labels drawn and where.
+    this.over.dataset.labels = JSON.stringify(labels.flatMap((l, i) => (spots[i] ? [{ text: l.text, ...spots[i] }] : [])));
+    labels.forEach(({ text, color }, i) => {
+      const spot = spots[i];
+      if (!spot) return;
       ctx.fillStyle = color;
-      ctx.fillRect(x - 1, ty, tw, 15);
+      ctx.fillRect(spot.x, spot.y, spot.w, spot.h);
       ctx.fillStyle = textColorOn(color);
-      ctx.fillText(text, x + 2, ty + 2);
-    }
+      ctx.fillText(text, spot.x + 3, spot.y + 2);
+    });
   }
 
   /** Image pixel under a mouse event. */
@@ -275,11 +288,13 @@ export class ImageStage {
     const b = this.bundle;
     if (!b) return;
     const [x, y] = this.imagePoint(event);
-    const lines: string[] = [];
-    const box = boxAt(b.boxes, x, y, this.settings);
-    if (box) {
-      lines.push(`${box.label}${box.caption && box.caption !== box.label ? ` — ${box.caption}` : ""} (${box.group})`);
-      for (const [name, v] of Object.entries(box.scores)) lines.push(`${name}: ${v.toFixed(3)}`);
+    const rows: HTMLElement[] = [];
+    for (const box of boxesAt(b.boxes, x, y, this.settings)) {
+      const name = box.caption && box.caption !== box.label ? `${box.label} — ${box.caption}` : box.label;
+      const scores = Object.entries(box.scores).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+      const swatch = el("span", { class: "swatch" });
+      swatch.style.background = classColor(box.label, box.classId);
+      rows.push(el("div", { class: "tip-box" }, swatch, el("strong", {}, name), ` · ${box.group}`, scores ? ` · ${scores}` : ""));
     }
     const px = Math.floor(x);
     const py = Math.floor(y);
@@ -288,18 +303,19 @@ export class ImageStage {
         const mx = Math.floor((px * m.map.width) / b.width);
         const my = Math.floor((py * m.map.height) / b.height);
         const id = m.map.ids[my * m.map.width + mx];
-        if (id !== undefined && !isBackground(id, m.labels)) lines.push(`${m.name}: ${className(m.labels, id)}`);
+        if (id !== undefined && !isBackground(id, m.labels)) rows.push(el("div", {}, `mask ${m.name}: ${className(m.labels, id)}`));
       }
     }
-    if (!lines.length) {
+    if (!rows.length) {
       this.tip.hidden = true;
       return;
     }
-    this.tip.replaceChildren(...lines.map((t, i) => el(i === 0 ? "strong" : "div", {}, t)));
+    this.tip.replaceChildren(...rows);
     this.tip.hidden = false;
     const rect = this.el.getBoundingClientRect();
-    const left = Math.min(event.clientX - rect.left + 12, rect.width - 160);
+    const left = Math.min(event.clientX - rect.left + 12, rect.width - 200);
     this.tip.style.left = `${Math.max(0, left)}px`;
-    this.tip.style.top = `${event.clientY - rect.top + 12}px`;
+    const top = event.clientY - rect.top + 12;
+    this.tip.style.top = `${Math.max(0, Math.min(top, rect.height - 16 * rows.length - 12))}px`;
   }
 }

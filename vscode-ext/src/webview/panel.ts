@@ -1,12 +1,16 @@
-// One key's panel: a header with its own step slider (and overlay toggles for images),
-// then one cell per chosen run, side by side.
-import { el } from "./dom";
+// A media key's panel: its own step slider in the header (and overlay toggles for images and
+// tables, log counts for histograms), then one cell per chosen run, each headed by the run's
+// colour and short name, and by the step it shows when that is not the one selected (a run
+// that logged every 10 steps shows step 10 while the slider is at 15).
+import { checkbox, el, swatch } from "./dom";
 import { OverlayControls } from "./controls";
 import type { MediaLoader } from "./loader";
 import { SharedView } from "./overlay";
+import { PanelFrame, type FrameHost } from "./panel-frame";
+import type { PanelSize } from "./layout";
 import { indexAtOrBefore, type MediaState, type PanelInfo } from "./state";
 import type { Transport } from "./transport";
-import type { Cell, CellFactory } from "./views/types";
+import { PanelShared, type Cell, type CellFactory } from "./views/types";
 
 export interface PanelDeps {
   transport: Transport;
@@ -15,92 +19,107 @@ export interface PanelDeps {
   factories: Record<string, CellFactory>;
   fallback: CellFactory;
   runLabel(run: string): string;
+  runTitle(run: string): string;
+  runColor(run: string): string;
   /** The panel's own slider moved. */
   moved(): void;
+  /** Log scale of a key, and its change (kept with the layout). */
+  isLog(key: string): boolean;
+  setLog(key: string, on: boolean): void;
 }
 
-export class Panel {
-  readonly el: HTMLElement;
+interface CellSlot {
+  cell: Cell;
+  el: HTMLElement;
+  flag: HTMLElement;
+}
+
+/** The text of a cell's step flag (and its longer title): empty when it shows the step selected. */
+export function stepFlag(shown: number | undefined, target: number | undefined): string {
+  if (shown === undefined || target === undefined || shown === target) return "";
+  return `shows step ${shown}`;
+}
+
+export function stepFlagTitle(shown: number, target: number): string {
+  return shown < target ? `No step ${target} in this run: step ${shown} is the nearest before it` : `No step ${target} in this run: step ${shown} is its first`;
+}
+
+export class MediaPanel extends PanelFrame {
   private readonly slider: HTMLInputElement;
   private readonly stepLabel: HTMLElement;
-  private readonly body: HTMLElement;
+  private readonly cellsEl: HTMLElement;
   private readonly view = new SharedView();
+  private readonly shared = new PanelShared();
   private readonly controls: OverlayControls | undefined;
-  private cells = new Map<string, Cell>();
-  private columns = "";
-  private info: PanelInfo;
-  visible = false;
+  private cells = new Map<string, CellSlot>();
+  private columnsSignature = "";
 
   constructor(
     info: PanelInfo,
+    size: PanelSize,
+    host: FrameHost,
     private readonly deps: PanelDeps,
   ) {
-    this.info = info;
+    super(info, size, host);
     const settings = deps.state.overlay(info.key);
     this.slider = el("input", { type: "range", min: "0", max: "0", step: "1", class: "panel-slider", "aria-label": `step of ${info.key}` });
     this.slider.addEventListener("input", () => {
       const step = this.info.steps[Number(this.slider.value)];
-      if (step === undefined) return;
-      deps.state.setPanelStep(this.info.key, step);
-      this.update();
-      deps.moved();
+      if (step !== undefined) this.pickStep(step);
     });
     this.stepLabel = el("span", { class: "step-label" });
-    const header = el(
-      "header",
-      {},
-      el("h2", { title: info.key }, info.key),
-      el("span", { class: `badge kind-${info.kind}` }, info.kind),
-      el("span", { class: "spacer" }),
-      this.slider,
-      this.stepLabel,
-    );
-    this.body = el("div", { class: "cells" });
-    this.el = el("section", { class: "panel", "data-key": info.key, "data-kind": info.kind }, header);
+    if (info.kind === "histogram") {
+      this.shared.log = deps.isLog(info.key);
+      const log = checkbox("log counts", this.shared.log, (on) => {
+        this.shared.log = on;
+        deps.setLog(info.key, on);
+        this.shared.changed();
+      }, "toggle log-toggle");
+      this.tools.append(log);
+    }
+    this.tools.append(this.slider, this.stepLabel);
+    this.cellsEl = el("div", { class: "cells" });
     if (info.kind === "image" || info.kind === "table") {
       this.controls = new OverlayControls(settings, this.view, () => this.redraw());
-      this.el.append(this.controls.el);
+      this.body.append(this.controls.el);
     }
-    this.el.append(this.body);
-    // A view picked a step (a histogram's heatmap column): move this panel there.
-    this.el.addEventListener("dvcstage-pick-step", (event) => {
-      const step = (event as CustomEvent<{ step: number }>).detail.step;
-      deps.state.setPanelStep(this.info.key, step);
-      this.update();
-      deps.moved();
-    });
+    this.body.append(this.cellsEl);
   }
 
-  get key(): string {
-    return this.info.key;
+  private pickStep(step: number): void {
+    this.deps.state.setPanelStep(this.info.key, step);
+    this.update();
+    this.deps.moved();
   }
 
-  setInfo(info: PanelInfo): void {
-    this.info = info;
+  protected override rows(): number {
+    const template = getComputedStyle(this.cellsEl).gridTemplateColumns.split(" ").filter(Boolean).length || 1;
+    return Math.ceil(this.cells.size / template);
   }
 
   private ensureCells(): void {
     const cols = this.deps.state.columns;
-    const sig = cols.join("\u0000");
-    if (sig === this.columns) return;
-    this.columns = sig;
-    const next = new Map<string, Cell>();
-    for (const run of cols) {
-      const kept = this.cells.get(run);
-      if (kept) next.set(run, kept);
-      else next.set(run, this.makeCell(run));
-    }
-    for (const [run, cell] of this.cells) if (!next.has(run)) cell.dispose?.();
+    const sig = cols.map((run) => `${run}=${this.deps.runColor(run)}:${this.deps.runLabel(run)}`).join("\u0000");
+    if (sig === this.columnsSignature) return;
+    this.columnsSignature = sig;
+    const next = new Map<string, CellSlot>();
+    for (const run of cols) next.set(run, this.cells.get(run) ?? this.makeCell(run));
+    for (const [run, slot] of this.cells) if (!next.has(run)) slot.cell.dispose?.();
     this.cells = next;
-    this.body.style.gridTemplateColumns = `repeat(${Math.max(1, cols.length)}, minmax(0, 1fr))`;
-    this.body.replaceChildren(
-      ...cols.map((run) => el("div", { class: "cell", "data-run": run }, el("div", { class: "cell-run" }, this.deps.runLabel(run)), (next.get(run) as Cell).el)),
+    this.cellsEl.classList.toggle("single", cols.length === 1);
+    this.cellsEl.replaceChildren(
+      ...cols.map((run) => {
+        const slot = next.get(run) as CellSlot;
+        const head = el("div", { class: "cell-run", title: this.deps.runTitle(run) }, swatch(this.deps.runColor(run)), el("span", { class: "run-name" }, this.deps.runLabel(run)), slot.flag);
+        slot.el.replaceChildren(head, el("div", { class: "cell-body" }, slot.cell.el));
+        return slot.el;
+      }),
     );
   }
 
-  private makeCell(run: string): Cell {
+  private makeCell(run: string): CellSlot {
     const factory = this.deps.factories[this.info.kind] ?? this.deps.fallback;
-    return factory({
+    const cell = factory({
       transport: this.deps.transport,
       loader: this.deps.loader,
       state: this.deps.state,
@@ -108,8 +127,11 @@ export class Panel {
       key: this.info.key,
       settings: this.deps.state.overlay(this.info.key),
       view: this.view,
+      shared: this.shared,
       discovered: (bundle) => this.controls?.discover(bundle),
+      pickStep: (step) => this.pickStep(step),
     });
+    return { cell, el: el("div", { class: "cell", "data-run": run }), flag: el("span", { class: "step-flag", hidden: "" }) };
   }
 
   /** Brings slider and cells to the state's step. Cells load only while the panel is on screen. */
@@ -124,20 +146,33 @@ export class Panel {
     const shown = steps[index];
     this.stepLabel.textContent = shown === undefined ? "" : `step ${shown}${selected === null && state.follow ? " (latest)" : ""} · ${steps.length} steps`;
     this.el.classList.toggle("own-step", state.panelStep.has(this.info.key));
+    this.ensureCells(); // every cell's place is taken at once: nothing moves as panels load
     if (!this.visible) return;
-    this.ensureCells();
-    for (const [run, cell] of this.cells) cell.show(state.cellStep(run, this.info.key), state.keyEntry(run, this.info.key));
+    const target = selected ?? shown;
+    for (const [run, slot] of this.cells) {
+      const step = state.cellStep(run, this.info.key);
+      const text = stepFlag(step, target);
+      slot.flag.textContent = text;
+      slot.flag.hidden = text === "";
+      if (text && step !== undefined && target !== undefined) slot.flag.title = stepFlagTitle(step, target);
+      slot.el.dataset.step = step === undefined ? "" : String(step);
+      slot.cell.show(step, state.keyEntry(run, this.info.key));
+    }
   }
 
-  redraw(): void {
-    for (const cell of this.cells.values()) cell.redraw?.();
+  override redraw(): void {
+    for (const slot of this.cells.values()) slot.cell.redraw?.();
   }
 
-  refresh(): void {
-    for (const cell of this.cells.values()) cell.refresh?.();
+  override refresh(): void {
+    for (const slot of this.cells.values()) slot.cell.refresh?.();
   }
 
-  dispose(): void {
-    for (const cell of this.cells.values()) cell.dispose?.();
+  override dispose(): void {
+    for (const slot of this.cells.values()) slot.cell.dispose?.();
+  }
+
+  protected override layoutChanged(): void {
+    requestAnimationFrame(() => this.redraw());
   }
 }

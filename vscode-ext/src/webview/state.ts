@@ -94,9 +94,12 @@ export function neighbourSteps(steps: readonly number[], step: number, radius: n
 
 export interface PanelInfo {
   key: string;
+  /** The media kind, or "metric" for a metric chart. */
   kind: string;
-  /** Union of the key's steps over the columns. */
+  /** Union of the key's steps over the columns (empty for metrics: their steps come with the series). */
   steps: number[];
+  /** For a metric chart: the metric's name (its key, unless a media key has that name). */
+  metric?: string;
 }
 
 export class MediaState {
@@ -104,6 +107,10 @@ export class MediaState {
   /** Run ids shown side by side, in order. */
   columns: string[] = [];
   private readonly keysByRun = new Map<string, Map<string, KeyEntry>>();
+  /** Run -> its DVCLive metric names (plots/metrics/<name>.tsv). */
+  private readonly metricsByRun = new Map<string, string[]>();
+  /** panels() and allSteps(), kept until the runs, columns or keys change. */
+  private cached: { panels?: PanelInfo[]; steps?: number[] } = {};
   /** The shared slider's step; null follows the latest step. */
   sharedStep: number | null = null;
   /** Keys whose own slider was moved since the shared one: key -> step (null: latest). */
@@ -114,15 +121,40 @@ export class MediaState {
   /** The key a code lens asked for (scrolled to and highlighted). */
   focusKey: string | undefined;
 
-  setRuns(runs: Run[]): void {
+  setRuns(runs: Run[], wanted?: readonly string[]): void {
     this.runs = runs;
     const known = new Set(runs.map((r) => r.id));
-    this.columns = this.columns.filter((id) => known.has(id));
-    if (this.columns.length === 0) this.columns = defaultColumns(runs);
+    const keep = (wanted ?? this.columns).filter((id) => known.has(id));
+    this.columns = keep.length ? this.inRunOrder(keep) : defaultColumns(runs);
+    this.invalidate();
   }
 
-  setMedia(result: Pick<DvcstageMediaResult, "run" | "keys">): void {
+  /** Shows exactly these runs (those known), in the order of the runs list. */
+  setColumns(ids: readonly string[]): void {
+    const known = new Set(this.runs.map((r) => r.id));
+    this.columns = this.inRunOrder(ids.filter((id) => known.has(id)));
+    this.invalidate();
+  }
+
+  private inRunOrder(ids: readonly string[]): string[] {
+    const rank = new Map(this.runs.map((r, i) => [r.id, i]));
+    return [...new Set(ids)].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
+  }
+
+  setMedia(result: Pick<DvcstageMediaResult, "run" | "keys"> & { metrics?: DvcstageMediaResult["metrics"] }): void {
     this.keysByRun.set(result.run, new Map(result.keys.map((k) => [k.key, { ...k, steps: [...k.steps] }])));
+    this.metricsByRun.set(result.run, (result.metrics ?? []).map((m) => m.name));
+    this.invalidate();
+  }
+
+  /** The metric names of a run. */
+  metricNames(run: string): string[] {
+    return this.metricsByRun.get(run) ?? [];
+  }
+
+  /** Forget panels() and allSteps() (call after changing runs, columns or keys). */
+  invalidate(): void {
+    this.cached = {};
   }
 
   hasMedia(run: string): boolean {
@@ -135,12 +167,17 @@ export class MediaState {
 
   toggleColumn(run: string, on: boolean): void {
     const has = this.columns.includes(run);
-    if (on && !has) this.columns.push(run);
+    if (on && !has) this.columns = this.inRunOrder([...this.columns, run]);
     if (!on && has) this.columns = this.columns.filter((id) => id !== run);
+    this.invalidate();
   }
 
-  /** The keys shown: every key of any column, sorted; kind from the first column having it. */
+  /**
+   * The panels shown: every key of any column (kind from the first column having it) and
+   * every metric of any column, sorted by key.
+   */
   panels(): PanelInfo[] {
+    if (this.cached.panels) return this.cached.panels;
     const byKey = new Map<string, { kind: string; lists: number[][] }>();
     for (const run of this.columns) {
       for (const entry of this.keysByRun.get(run)?.values() ?? []) {
@@ -149,14 +186,18 @@ export class MediaState {
         byKey.set(entry.key, slot);
       }
     }
-    return [...byKey.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, { kind, lists }]) => ({ key, kind, steps: unionSteps(lists) }));
+    const infos: PanelInfo[] = [...byKey.entries()].map(([key, { kind, lists }]) => ({ key, kind, steps: unionSteps(lists) }));
+    const metrics = new Set<string>();
+    for (const run of this.columns) for (const name of this.metricNames(run)) metrics.add(name);
+    for (const name of metrics) infos.push({ key: byKey.has(name) ? `${name} (metric)` : name, kind: "metric", steps: [], metric: name });
+    this.cached.panels = infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.cached.panels;
   }
 
   /** Every step of every shown key: the shared slider's stops. */
   allSteps(): number[] {
-    return unionSteps(this.panels().map((p) => p.steps));
+    this.cached.steps ??= unionSteps(this.panels().map((p) => p.steps));
+    return this.cached.steps;
   }
 
   /** The step selected for a key (its own slider, else the shared one); null = latest. */
@@ -208,6 +249,7 @@ export class MediaState {
   applyChanged(params: DvcstageChangedNotificationParams): { requery: boolean; written: { key: string; step: number; item?: number }[] } {
     const keys = this.keysByRun.get(params.run);
     let requery = !keys || params.new === true || params.reset === true || params.truncated === true;
+    this.invalidate();
     for (const item of params.items) {
       const entry = keys?.get(item.key);
       if (!entry) {

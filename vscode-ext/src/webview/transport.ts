@@ -100,15 +100,41 @@ export class MessageRouter implements Transport {
   }
 }
 
-interface VsCodeApi {
+export interface VsCodeApi {
   postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export function vscodeTransport(): Transport {
-  const api = acquireVsCodeApi();
+/** Whether `source` is a frame inside `win` (at any depth; cross-origin frames included). */
+function isInside(source: MessageEventSource, win: Window, depth = 0): boolean {
+  if (depth > 8) return false;
+  for (let i = 0; i < win.frames.length; i++) {
+    const frame = win.frames[i];
+    if (!frame) continue;
+    if (frame === source || isInside(source, frame, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a `message` event comes from the extension host. VS Code posts the host's messages
+ * from the webview's outer frame (with its own origin) and hides `window.parent` from the page,
+ * so the host is told apart by what it is not: never the page itself, never a frame inside the
+ * page (logged HTML, sandboxed, posts with the opaque origin "null" -- and so does every frame
+ * inside it). Only the outer frame holds the page besides its own frames.
+ */
+export function isFromHost(event: Pick<MessageEvent, "source" | "origin">, win: Window = window): boolean {
+  if (event.origin === "null" || event.source === null || event.source === win) return false;
+  return !isInside(event.source, win);
+}
+
+export function vscodeTransport(api: VsCodeApi = acquireVsCodeApi()): Transport {
   const router = new MessageRouter((m) => api.postMessage(m));
-  window.addEventListener("message", (event: MessageEvent) => router.receive(event.data));
+  window.addEventListener("message", (event: MessageEvent) => {
+    if (isFromHost(event)) router.receive(event.data);
+  });
   return router;
 }
 
@@ -151,9 +177,21 @@ export function websocketTransport(endpoint: string): Transport {
   return router;
 }
 
-/** The transport <body data-transport="vscode|websocket" data-endpoint="..."> asks for. */
-export function transportFromBody(body: HTMLElement): Transport {
+/** How the panel reaches its host, and where its layout is kept. */
+export interface Host {
+  transport: Transport;
+  /** "vscode" or "websocket". */
+  kind: string;
+  /** VS Code's webview API (getState/setState), in VS Code only. */
+  vscode?: VsCodeApi;
+}
+
+/** The host <body data-transport="vscode|websocket" data-endpoint="..."> asks for. */
+export function hostFromBody(body: HTMLElement): Host {
   const kind = body.dataset.transport ?? (typeof acquireVsCodeApi === "function" ? "vscode" : "websocket");
-  if (kind === "vscode") return vscodeTransport();
-  return websocketTransport(body.dataset.endpoint ?? "/ws");
+  if (kind === "vscode") {
+    const api = acquireVsCodeApi();
+    return { kind, transport: vscodeTransport(api), vscode: api };
+  }
+  return { kind: "websocket", transport: websocketTransport(body.dataset.endpoint ?? "/ws") };
 }

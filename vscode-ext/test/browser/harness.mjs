@@ -69,3 +69,36 @@ export async function setRange(page, selector, value) {
 export async function nextFrame(page) {
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok())));
 }
+
+/**
+ * The share of an overlay line's pixels drawn in `rgb` (alpha 255, within `tol`), sampled
+ * every CSS pixel from image point a to b of a key's stage (optionally within one cell).
+ * A solid edge gives about 1, a dashed one about 0.6, a hidden one 0.
+ */
+export async function lineCoverage(page, key, a, b, rgb, { cell, tol = 40 } = {}) {
+  return page.evaluate(({ key, a, b, rgb, cell, tol }) => {
+    const scope = cell ? `section.panel[data-key="${key}"] .cell[data-run="${cell}"]` : `section.panel[data-key="${key}"]`;
+    const over = document.querySelector(`${scope} .stage-over`);
+    const s = Number(over.dataset.scale);
+    const ox = Number(over.dataset.ox);
+    const oy = Number(over.dataset.oy);
+    const dpr = over.width / over.clientWidth;
+    const ctx = over.getContext("2d");
+    const [x0, y0] = [ox + a[0] * s, oy + a[1] * s];
+    const [x1, y1] = [ox + b[0] * s, oy + b[1] * s];
+    const n = Math.max(2, Math.round(Math.hypot(x1 - x0, y1 - y0)));
+    let hit = 0;
+    for (let i = 1; i < n; i++) {
+      const x = x0 + ((x1 - x0) * i) / n;
+      const y = y0 + ((y1 - y0) * i) / n;
+      // The 2 px line may sit on either side of the exact coordinate: look at both.
+      let found = false;
+      for (const [dx, dy] of [[0, 0], [-1, 0], [0, -1], [1, 0], [0, 1]]) {
+        const d = ctx.getImageData(Math.round((x + dx) * dpr), Math.round((y + dy) * dpr), 1, 1).data;
+        if (d[3] === 255 && (!rgb || rgb.every((v, k) => Math.abs(v - d[k]) <= tol))) found = true;
+      }
+      if (found) hit++;
+    }
+    return hit / (n - 1);
+  }, { key, a, b, rgb, cell, tol });
+}

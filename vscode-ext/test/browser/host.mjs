@@ -29,6 +29,12 @@ export function makeWorkspace(dir = mkdtempSync(join(tmpdir(), "dvcstage-panel-"
   return { dir, facts: JSON.parse(out.trim().split("\n").pop()) };
 }
 
+/** The workspace tests' workspace (make_runs.py): four runs and a broken one; the facts. */
+export function makeRuns(dir = mkdtempSync(join(tmpdir(), "dvcstage-runs-")), steps = 10) {
+  const out = execFileSync(python(), [join(here, "make_runs.py"), dir, "--steps", String(steps)], { encoding: "utf8", cwd: dir });
+  return { dir, facts: JSON.parse(out.trim().split("\n").pop()) };
+}
+
 /** Logs `count` more steps of "pred" into a workspace made by makeWorkspace; returns the steps. */
 export function logMore(dir, count) {
   const out = execFileSync(python(), [join(here, "make_workspace.py"), dir, "--more", String(count)], { encoding: "utf8", cwd: dir });
@@ -59,6 +65,60 @@ function page(host) {
   <script nonce="${nonce}" src="/panel.js"></script>
 </body>
 </html>
+`;
+}
+
+// -- a stand-in for VS Code's webview: an outer page (the "extension host") holding the panel
+// in an iframe whose acquireVsCodeApi() posts to it, as VS Code's webview does. The outer page
+// forwards requests over the WebSocket, posts answers and notifications into the frame, keeps
+// getState/setState and records saveState messages (window.__saved).
+function vscodeOuterPage(host) {
+  const nonce = randomBytes(18).toString("base64").replace(/[^A-Za-z0-9]/g, "");
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src ws://${host}; frame-src 'self'`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
+<style nonce="${nonce}">html, body { margin: 0; height: 100%; } iframe { border: 0; width: 100%; height: 100%; display: block; }</style></head>
+<body><iframe id="active-frame" src="/vscode-inner"></iframe>
+<script nonce="${nonce}">
+window.__state = undefined;
+window.__saved = [];
+window.__fromPanel = [];
+const frame = document.getElementById("active-frame");
+const ws = new WebSocket("ws://" + location.host + "/ws");
+const queue = [];
+ws.onopen = () => { for (const m of queue.splice(0)) ws.send(m); };
+ws.onmessage = (e) => frame.contentWindow.postMessage(JSON.parse(e.data), location.origin);
+window.addEventListener("message", (e) => {
+  if (e.source !== frame.contentWindow) return;
+  window.__fromPanel.push(e.data);
+  if (e.data && e.data.kind === "saveState") { window.__saved.push(e.data.state); return; }
+  const text = JSON.stringify(e.data);
+  if (ws.readyState === 1) ws.send(text); else queue.push(text);
+});
+window.hostPost = (message) => frame.contentWindow.postMessage(message, location.origin);
+</script></body></html>
+`;
+}
+
+function vscodeInnerPage() {
+  const nonce = randomBytes(18).toString("base64").replace(/[^A-Za-z0-9]/g, "");
+  const csp = [
+    "default-src 'none'", "img-src 'self' data: blob:", "media-src 'self' blob:", `script-src 'nonce-${nonce}'`,
+    `style-src 'self' 'nonce-${nonce}'`, "font-src 'self'", "connect-src 'self'", "frame-src 'self' blob:", "worker-src blob:",
+  ].join("; ");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="/panel.css"></head>
+<body data-transport="vscode"><div id="app"></div>
+<script nonce="${nonce}">
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => parent.postMessage(m, location.origin),
+  getState: () => parent.__state,
+  setState: (s) => { parent.__state = s; },
+});
+</script>
+<script nonce="${nonce}" src="/panel.js"></script>
+</body></html>
 `;
 }
 
@@ -106,9 +166,8 @@ function frame(payload, opcode) {
 }
 
 // -- the host -------------------------------------------------------------------------------
-export async function startHost({ workspace, port = 0, log = () => {} }) {
+export async function startHost({ workspace, port = 0, log = () => {}, cacheDir = mkdtempSync(join(tmpdir(), "dvcstage-lsp-cache-")) }) {
   const roots = { w0: resolve(workspace) };
-  const cacheDir = mkdtempSync(join(tmpdir(), "dvcstage-lsp-cache-"));
   roots.cache = cacheDir;
   const server = spawn(python(), ["-m", "dvcstage_lsp", "--cache-dir", cacheDir, "--rescan-interval", "0.5"], {
     cwd: workspace,
@@ -148,6 +207,8 @@ export async function startHost({ workspace, port = 0, log = () => {} }) {
     const send = (status, type, body) => { res.writeHead(status, { "content-type": type, "cache-control": "no-store" }); res.end(body); };
     if (url.pathname === "/favicon.ico") return send(204, "text/plain", "");
     if (url.pathname === "/") return send(200, TYPES[".html"], page(req.headers.host));
+    if (url.pathname === "/vscode") return send(200, TYPES[".html"], vscodeOuterPage(req.headers.host));
+    if (url.pathname === "/vscode-inner") return send(200, TYPES[".html"], vscodeInnerPage());
     if (url.pathname === "/panel.js" || url.pathname === "/panel.css") {
       return send(200, TYPES[extname(url.pathname)], readFileSync(join(extRoot, "dist", "webview", url.pathname.slice(1))));
     }

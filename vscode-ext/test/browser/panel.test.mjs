@@ -3,7 +3,7 @@
 // Only what is drawn is asserted, never how fast (see measure.mjs for the figures).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { nextFrame, openPanel, pixel, setRange, showPanel, toScreen } from "./harness.mjs";
+import { lineCoverage, nextFrame, openPanel, pixel, setRange, showPanel, toScreen } from "./harness.mjs";
 
 let ctx;
 before(async () => {
@@ -59,37 +59,46 @@ const catColour = () => ctx.page.evaluate(() => getComputedStyle(document.queryS
 test("boxes land on the pixels their coordinates say", async () => {
   await showStep(2);
   const cat = await catColour();
-  // DVCLive annotation "cat": top 8, left 10, bottom 30, right 40 (pixels).
-  assert.ok(near((await boxColourAt(10, 20)).slice(0, 3), cat), "left edge of the annotation");
-  assert.ok(near((await boxColourAt(40, 9)).slice(0, 3), cat), "right edge");
-  assert.equal((await boxColourAt(25, 20))[3], 0, "inside is clear");
-  assert.equal((await boxColourAt(8.5, 20))[3], 0, "left of the edge is clear");
+  const along = (a, b, rgb) => lineCoverage(ctx.page, "pred", a, b, rgb);
+  // DVCLive annotation "cat": top 8, left 10, bottom 30, right 40 (pixels); dashed (predictions).
+  assert.ok((await along([10, 10], [10, 28], cat)) > 0.3, "left edge of the annotation");
+  assert.ok((await along([12, 8], [38, 8], cat)) > 0.3, "top edge");
+  assert.ok((await along([40, 10], [40, 28], cat)) > 0.3, "right edge");
+  assert.equal(await along([25, 14], [25, 18], cat), 0, "inside is clear");
+  assert.equal(await along([8.5, 19], [8.5, 27], cat), 0, "left of the edge is clear");
   // W&B prediction "cat": minX 0.5 of 64 px = 32, minY 0.25 of 48 = 12 ... maxY 24 (fractions).
-  assert.ok(near((await boxColourAt(32, 20)).slice(0, 3), cat), "fractional box");
-  // W&B ground truth, pixel domain: middle (16, 12), 20 x 10 -> x 6..26, y 7..17.
-  const gt = await boxColourAt(6, 15);
-  assert.equal(gt[3], 255, "pixel-domain box");
-  assert.equal((await boxColourAt(4.5, 15))[3], 0);
+  assert.ok((await along([32, 13], [32, 23], cat)) > 0.3, "fractional box");
+  // W&B ground truth, pixel domain: middle (16, 12), 20 x 10 -> x 6..26, y 7..17; solid.
+  assert.ok((await along([6, 8], [6, 16])) > 0.95, "pixel-domain box, solid");
+  assert.equal(await along([4.5, 9], [4.5, 15]), 0);
 });
 
 test("class toggles, group toggles and the score threshold change what is drawn", async () => {
   const { page } = ctx;
   await showStep(2);
-  const dogEdge = [30, 38]; // dog: left 30, rows 20..40, score 0.3
-  assert.equal((await boxColourAt(...dogEdge))[3], 255);
+  // Predictions are dashed (some of the edge), ground truth solid (all of it).
+  const colour = (name) => page.evaluate((n) => getComputedStyle(document.querySelector(`[data-class="${n}"] .swatch`)).backgroundColor.match(/\d+/g).map(Number), name);
+  const [dogRgb, catRgb, birdRgb] = [await colour("dog"), await colour("cat"), await colour("bird")];
+  const dog = () => lineCoverage(page, "pred", [30, 22], [30, 38], dogRgb); // dog: left 30, rows 20..40, score 0.3
+  const cat = () => lineCoverage(page, "pred", [10, 10], [10, 28], catRgb); // cat: left 10, rows 8..30, score 0.9
+  const truth = () => lineCoverage(page, "pred", [6, 8], [6, 16], birdRgb); // ground truth: x 6, rows 7..17
+  assert.ok((await dog()) > 0.3, "dog drawn");
   await setRange(page, `${PRED} .threshold input`, 0.5);
   await nextFrame(page);
-  assert.equal((await boxColourAt(...dogEdge))[3], 0, "below the threshold");
-  assert.equal((await boxColourAt(10, 20))[3], 255, "cat (0.9) stays");
+  assert.equal(await dog(), 0, "below the threshold");
+  assert.ok((await cat()) > 0.3, "cat (0.9) stays");
   await setRange(page, `${PRED} .threshold input`, 0);
   await page.locator(`${PRED} [data-class="cat"] input`).uncheck();
   await nextFrame(page);
-  assert.equal((await boxColourAt(10, 20))[3], 0, "cat hidden");
-  assert.equal((await boxColourAt(...dogEdge))[3], 255, "dog shown");
+  assert.equal(await cat(), 0, "cat hidden");
+  assert.ok((await dog()) > 0.3, "dog shown");
   await page.locator(`${PRED} [data-class="cat"] input`).check();
+  assert.ok((await truth()) > 0.95, "ground truth is solid");
+  const dashed = await cat();
+  assert.ok(dashed > 0.3 && dashed < 0.9, `predictions are dashed (${dashed})`);
   await page.locator(`${PRED} .groups label:has-text("ground_truth") input`).uncheck();
   await nextFrame(page);
-  assert.equal((await boxColourAt(6, 15))[3], 0, "ground truth hidden");
+  assert.equal(await truth(), 0, "ground truth hidden");
   await page.locator(`${PRED} .groups label:has-text("ground_truth") input`).check();
 });
 
@@ -164,9 +173,9 @@ test("histograms: a heatmap over steps and the selected step's bars", async () =
     return n / (c.width * c.height);
   }, sel);
   assert.ok(painted > 0.2, `heatmap painted ${painted}`);
-  // A click on the first column moves this panel (only) to step 0.
+  // A click on the first column (right of the value axis) moves this panel (only) to step 0.
   const box = await page.locator(`${sel} canvas.heatmap`).boundingBox();
-  await page.mouse.click(box.x + 3, box.y + box.height / 2);
+  await page.mouse.click(box.x + 48, box.y + box.height / 2);
   assert.match(await page.textContent(`${sel} .histogram .caption`), /^step 0 /);
   assert.match(await page.textContent(`${sel} header .step-label`), /^step 0 /);
 });

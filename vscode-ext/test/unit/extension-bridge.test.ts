@@ -136,3 +136,11 @@ test("openMediaArgs takes the code lens argument", () => {
   assert.equal(openMediaArgs({ run: "workspace:r" }), undefined);
   assert.equal(openMediaArgs(undefined), undefined);
 });
+
+test("the panel's layout is kept only from a well-formed saveState message", async () => {
+  const { parseSaveState, MAX_STATE_BYTES } = await import("../../src/extension/bridge");
+  assert.equal(parseSaveState({ kind: "saveState", state: { v: 1, columns: ["a"] } }), '{"v":1,"columns":["a"]}');
+  assert.equal(parseSaveState({ kind: "saveState", state: [1] }), undefined);
+  assert.equal(parseSaveState({ kind: "request", id: 1, method: "dvcstage/runs" }), undefined);
+  assert.equal(parseSaveState({ kind: "saveState", state: { big: "x".repeat(MAX_STATE_BYTES) } }), undefined);
+});

@@ -41,3 +41,9 @@ test("nonces are long, distinct and attribute-safe", () => {
   assert.notEqual(a, b);
   assert.match(a, /^[A-Za-z0-9]{16,}$/);
 });
+
+test("the saved layout goes back to the page in <body data-state>, escaped", () => {
+  const html = panelHtml({ cspSource: "vscode-resource:", nonce: "abc", scriptUri: "s.js", styleUri: "s.css", state: '{"a":"<x>\\"y"}' });
+  assert.match(html, /<body data-transport="vscode" data-state="\{&quot;a&quot;:&quot;&lt;x&gt;\\&quot;y&quot;\}">/);
+  assert.doesNotMatch(panelHtml({ cspSource: "c", nonce: "n", scriptUri: "s", styleUri: "t" }), /data-state/);
+});

@@ -92,7 +92,7 @@ test("masks colour each class, leave the background and hidden classes transpare
   const map = { width: 3, height: 1, ids: new Uint16Array([0, 1, 2]) };
   const rgba = colorizeMask(map, { "1": "cat", "2": "dog" }, new Set([2]));
   assert.deepEqual([...rgba.slice(0, 4)], [0, 0, 0, 0]);
-  const hex = classColor("cat");
+  const hex = classColor("cat", 1); // by class id
   assert.deepEqual([...rgba.slice(4, 8)], [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16), 255]);
   assert.equal(rgba[11], 0);
   const labelled0 = colorizeMask(map, { "0": "road" }, new Set());

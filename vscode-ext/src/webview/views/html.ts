@@ -3,8 +3,29 @@
 import type { HTMLSidecar } from "../../protocol/generated/html";
 import { el } from "../dom";
 import { fetchText, fileUrl } from "../loader";
-import { itemCell } from "./audio";
-import { errorText, type Cell, type CellContext } from "./types";
+import { loadProblem, problemBadge } from "../problems";
+import { facts, itemCell } from "./audio";
+import type { Cell, CellContext } from "./types";
+
+/** Heights a logged page's frame takes: its content's, within these bounds. */
+export const MIN_HTML_HEIGHT = 60;
+export const MAX_HTML_HEIGHT = 720;
+
+/**
+ * A script added at the end of every logged page: it tells the panel the page's height, so
+ * that the frame fits its content. The panel reads nothing else from the frame (isFrameHeight).
+ */
+export const HEIGHT_REPORTER =
+  "<script>(function(){var h=-1;function s(){var n=Math.ceil(document.documentElement.scrollHeight);" +
+  "if(n!==h){h=n;parent.postMessage({dvcstageHtmlHeight:n},\"*\");}}addEventListener(\"load\",s);" +
+  "if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement);s();})();</script>";
+
+/** The height a frame reported, if `event` is that frame's report. */
+export function isFrameHeight(event: Pick<MessageEvent, "source" | "data">, frame: HTMLIFrameElement): number | undefined {
+  if (event.source === null || event.source !== frame.contentWindow) return undefined;
+  const h = (event.data as { dvcstageHtmlHeight?: unknown } | null)?.dvcstageHtmlHeight;
+  return typeof h === "number" && Number.isFinite(h) ? Math.min(MAX_HTML_HEIGHT, Math.max(MIN_HTML_HEIGHT, Math.ceil(h))) : undefined;
+}
 
 /** The sandbox flags of every logged-HTML frame. Never add allow-same-origin. */
 export const HTML_SANDBOX = "allow-scripts";
@@ -46,17 +67,28 @@ export function withPolicy(html: string): string {
 
 export function htmlCell(ctx: CellContext): Cell {
   const nonce = document.querySelector<HTMLScriptElement>("script[nonce]")?.nonce || undefined;
-  return itemCell(ctx, "html", (item) => {
+  let unlisten: (() => void) | undefined;
+  const cell = itemCell(ctx, "html", "html", (item) => {
     const side = item.sidecar as HTMLSidecar | null;
     const url = fileUrl(item, "html");
     const frame = el("iframe", { class: "html-frame", sandbox: HTML_SANDBOX, referrerpolicy: "no-referrer", title: `${ctx.key} step ${item.step}` });
-    const info = el("div", { class: "facts" }, [side?.caption, `step ${item.step}`, side ? `${side.bytes} bytes` : undefined].filter(Boolean).join(" · "));
+    const info = facts([side?.caption, side ? `${side.bytes} bytes` : undefined]);
+    unlisten?.();
+    const onMessage = (event: MessageEvent): void => {
+      const height = isFrameHeight(event, frame);
+      if (height === undefined) return;
+      frame.style.height = `${height}px`;
+      frame.dataset.contentHeight = String(height);
+    };
+    window.addEventListener("message", onMessage);
+    unlisten = () => window.removeEventListener("message", onMessage);
     if (url) {
       fetchText(url).then(
-        (text) => (frame.srcdoc = withNonce(text, nonce)),
-        (err: unknown) => info.replaceChildren(el("span", { class: "error" }, errorText(err))),
+        (text) => (frame.srcdoc = withNonce(text + HEIGHT_REPORTER, nonce)),
+        (err: unknown) => info.replaceChildren(problemBadge(loadProblem(item.files.find((f) => f.role === "html")?.path ?? "page", err, false))),
       );
     }
     return [frame, info];
   });
+  return { ...cell, dispose: () => unlisten?.() };
 }

@@ -1,10 +1,12 @@
 // Image cells: the image (or the list of images) of one run at the selected step, with
-// overlays; the next and previous steps are loaded ahead so that slider moves draw at once.
+// overlays and the problems of its files; the next and previous steps are loaded ahead so
+// that slider moves draw at once.
 import { el } from "../dom";
 import type { ImageBundle } from "../loader";
 import { ImageStage, warmBundle } from "../overlay";
+import { loadProblem, problemList, ProblemError, type Problem } from "../problems";
 import { neighbourSteps, type KeyEntry } from "../state";
-import { errorText, type Cell, type CellContext } from "./types";
+import type { Cell, CellContext } from "./types";
 
 /** Steps loaded ahead on each side of the shown one. */
 export const PREFETCH_RADIUS = 2;
@@ -15,7 +17,13 @@ interface Slot {
   item: number | undefined;
   stage: ImageStage;
   caption: HTMLElement;
+  problems: HTMLElement;
   wanted: number | undefined;
+}
+
+/** The caption shown under an image: its own caption and list position, once each. */
+export function captionText(caption: string | undefined, item: number | undefined): string {
+  return [caption, item !== undefined ? `#${item}` : undefined].filter(Boolean).join(" · ");
 }
 
 export function imageCell(ctx: CellContext): Cell {
@@ -34,22 +42,35 @@ export function imageCell(ctx: CellContext): Cell {
     for (const s of slots) s.stage.dispose();
     const many = items.length > 1;
     grid.classList.toggle("many", many);
+    root.classList.toggle("many", many);
     slots = items.map((item) => {
-      const stage = new ImageStage(ctx.settings, ctx.view, many ? 200 : undefined);
-      const caption = el("div", { class: "caption" });
-      return { item, stage, caption, wanted: undefined };
+      const stage = new ImageStage(ctx.settings, ctx.view);
+      stage.el.classList.add("loading");
+      return { item, stage, caption: el("div", { class: "caption" }), problems: el("div", { class: "slot-problems" }), wanted: undefined };
     });
-    grid.replaceChildren(...slots.map((s) => el("figure", {}, s.stage.el, s.caption)));
+    grid.replaceChildren(...slots.map((s) => el("figure", {}, s.stage.el, s.problems, s.caption)));
     note.textContent = entry.items && entry.items.length > MAX_ITEMS ? `${entry.items.length - MAX_ITEMS} more items not shown` : "";
+  };
+
+  const showProblems = (slot: Slot, problems: Problem[]): void => {
+    slot.problems.replaceChildren(...(problems.length ? [problemList(problems)] : []));
   };
 
   const present = (slot: Slot, bundle: ImageBundle): void => {
     slot.stage.show(bundle);
-    const stepText = `step ${bundle.step}`;
-    const parts = [bundle.caption === stepText ? undefined : bundle.caption, slot.item !== undefined ? `#${slot.item}` : undefined, stepText];
-    slot.caption.textContent = parts.filter(Boolean).join(" · ");
-    slot.caption.classList.remove("error");
+    slot.stage.el.classList.remove("failed");
+    slot.caption.textContent = captionText(bundle.caption, slot.item);
+    showProblems(slot, bundle.problems);
     ctx.discovered(bundle);
+  };
+
+  const fail = (slot: Slot, step: number, err: unknown): void => {
+    const problem = err instanceof ProblemError ? err.problem : loadProblem(`${ctx.key} step ${step}`, err, false);
+    slot.stage.el.classList.remove("loading");
+    slot.stage.el.classList.add("failed");
+    slot.stage.el.dataset.failedStep = String(step);
+    slot.caption.textContent = captionText(undefined, slot.item);
+    showProblems(slot, [problem]);
   };
 
   return {
@@ -57,6 +78,8 @@ export function imageCell(ctx: CellContext): Cell {
     show(step, entry) {
       if (step === undefined || !entry) {
         shape = "";
+        for (const s of slots) s.stage.dispose();
+        slots = [];
         grid.replaceChildren(el("div", { class: "empty" }, "not logged in this run"));
         return;
       }
@@ -64,30 +87,23 @@ export function imageCell(ctx: CellContext): Cell {
       for (const slot of slots) {
         slot.wanted = step;
         const ready = ctx.loader.peekImage(ctx.run, ctx.key, step, slot.item);
-        if (ready) present(slot, ready);
-        else {
-          slot.stage.el.classList.add("loading");
-          ctx.loader.imageBundle(ctx.run, ctx.key, step, slot.item).promise.then(
-            (bundle) => {
-              if (slot.wanted === step) present(slot, bundle);
-            },
-            (err: unknown) => {
-              if (slot.wanted !== step) return;
-              slot.caption.textContent = `step ${step}: ${errorText(err)}`;
-              slot.caption.classList.add("error");
-            },
-          );
+        if (ready) {
+          present(slot, ready);
+          continue;
         }
-        if (ready || slot.stage.current) slot.stage.el.classList.remove("loading");
+        if (slot.stage.current) slot.stage.el.classList.add("loading");
+        ctx.loader.demandImage(ctx.run, ctx.key, step, slot.item).promise.then(
+          (bundle) => {
+            if (slot.wanted === step) present(slot, bundle);
+          },
+          (err: unknown) => {
+            if (slot.wanted === step) fail(slot, step, err);
+          },
+        );
       }
-      // Load ahead (the first items only, to bound the work per move).
+      // Load ahead (the first items only, to bound the work per move), once what is shown is in.
       for (const s of neighbourSteps(entry.steps, step, PREFETCH_RADIUS)) {
-        for (const slot of slots.slice(0, 8)) {
-          ctx.loader.imageBundle(ctx.run, ctx.key, s, slot.item).promise.then(
-            (b) => warmBundle(b, ctx.settings),
-            () => undefined,
-          );
-        }
+        for (const slot of slots.slice(0, 8)) ctx.loader.prefetchImage(ctx.run, ctx.key, s, slot.item, (b) => warmBundle(b, ctx.settings));
       }
     },
     redraw() {

@@ -4,13 +4,14 @@ import * as $3Dmol from "3dmol";
 import type { MoleculeSidecarMediaMoleculeKeyStepJson as MoleculeSidecar } from "../../protocol/generated/molecule";
 import { el } from "../dom";
 import { fetchText, fileUrl } from "../loader";
+import { loadProblem, problemBadge } from "../problems";
 import { itemCell } from "./audio";
 import { errorText, type Cell, type CellContext } from "./types";
 
 export function moleculeCell(ctx: CellContext): Cell {
   let viewer: { clear(): void } | undefined;
   let generation = 0;
-  const cell = itemCell(ctx, "molecule", (item) => {
+  const cell = itemCell(ctx, "molecule", "molecule", (item) => {
     viewer?.clear();
     viewer = undefined;
     const gen = ++generation;
@@ -21,7 +22,7 @@ export function moleculeCell(ctx: CellContext): Cell {
     const info = el(
       "div",
       { class: "facts" },
-      [side?.caption, `step ${item.step}`, side?.format, side?.smiles, side?.atoms !== undefined ? `${side.atoms} atoms` : undefined, side?.bonds !== undefined ? `${side.bonds} bonds` : undefined]
+      [side?.caption, side?.format, side?.smiles, side?.atoms !== undefined ? `${side.atoms} atoms` : undefined, side?.bonds !== undefined ? `${side.bonds} bonds` : undefined]
         .filter(Boolean)
         .join(" · "),
     );
@@ -44,7 +45,7 @@ export function moleculeCell(ctx: CellContext): Cell {
             }
           });
         },
-        (err: unknown) => host.replaceChildren(el("div", { class: "error" }, errorText(err))),
+        (err: unknown) => host.replaceChildren(problemBadge(loadProblem(item.files.find((f) => f.role === "molecule")?.path ?? "molecule", err, false))),
       );
     }
     const nodes: Node[] = [host, info];

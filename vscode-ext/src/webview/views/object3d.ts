@@ -16,6 +16,7 @@ import { PALETTE, rgbOf } from "../colors";
 import { el, swatch } from "../dom";
 import { fetchJson, fileUrl } from "../loader";
 import { rampColor } from "./histogram";
+import { loadProblem, problemBadge } from "../problems";
 import { itemCell } from "./audio";
 import { errorText, type Cell, type CellContext } from "./types";
 
@@ -183,7 +184,7 @@ class Viewer {
 export function object3dCell(ctx: CellContext): Cell {
   let viewer: Viewer | undefined;
   let generation = 0;
-  const cell = itemCell(ctx, "object3d", (item) => {
+  const cell = itemCell(ctx, "object3d", "object3d", (item) => {
     viewer?.dispose();
     viewer = undefined;
     const gen = ++generation;
@@ -193,7 +194,7 @@ export function object3dCell(ctx: CellContext): Cell {
     const info = el("div", { class: "facts" });
     const legend = el("div", { class: "facts legend" });
     const format = side?.format ?? (url?.endsWith(".pts.json") ? "pts.json" : (url?.split(".").pop() ?? ""));
-    const base = [side?.caption, `step ${item.step}`, format, side?.scene === "lidar/beta" ? "lidar scene" : undefined];
+    const base = [side?.caption, format, side?.scene === "lidar/beta" ? "lidar scene" : undefined];
     info.textContent = base.filter(Boolean).join(" · ");
     const build = async (): Promise<{ object: Object3D; note: string }> => {
       if (!url) throw new Error("no file");
@@ -223,7 +224,7 @@ export function object3dCell(ctx: CellContext): Cell {
           slot.replaceChildren(el("div", { class: "error" }, `WebGL is not available: ${errorText(err)}`));
         }
       },
-      (err: unknown) => slot.replaceChildren(el("div", { class: "error" }, errorText(err))),
+      (err: unknown) => slot.replaceChildren(problemBadge(loadProblem(item.files.find((f) => f.role === "object3d")?.path ?? "object", err, false))),
     );
     return [slot, info, legend];
   });
