@@ -2,15 +2,16 @@
 
 A class is coloured by its id when it has one (W&B boxes and masks), else by its name
 (DVCLive's annotations): the same class has the same colour in every run, step, box group and
-mask. The colours are saturated and distinct, and readable on light and dark backgrounds.
-The panel's ``vscode-ext/src/webview/colors.ts`` holds the same list (a test compares them).
+mask. The colours are saturated and distinct, each with a contrast of at least 3:1 on white
+and on near-black. The panel's ``vscode-ext/src/webview/colors.ts`` holds the same list and
+the same rule (a test compares them).
 """
 
 from __future__ import annotations
 
 PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
-    "#469990", "#800000", "#808000", "#000075", "#e6a817", "#7b3294", "#1b9e77", "#d95f02",
+    "#e6194b", "#1f77d0", "#2e9e44", "#d4640a", "#9b4fdc", "#0f9b9b",
+    "#d6338c", "#8a7a00", "#6b6fe0", "#a0522d", "#5f8a00",
 )  # fmt: skip
 
 

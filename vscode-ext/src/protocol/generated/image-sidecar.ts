@@ -21,6 +21,10 @@ export type Position =
  * The JSON file beside a logged image (numpy.png -> numpy.json). 'annotations' is exactly DVCLive's documented layout, so a reader that only knows it still works; W&B-style box groups, masks and the caption sit beside it.
  */
 export interface ImageSidecar {
+  kind?: unknown;
+  key?: unknown;
+  item?: unknown;
+  files?: unknown;
   /**
    * DVCLive's layout: class label -> boxes in pixels as top/left/bottom/right, each with its score.
    */

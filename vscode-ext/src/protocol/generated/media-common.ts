@@ -4,10 +4,10 @@ export type RelativePath = string;
 export type Role = string;
 
 /**
- * Each item of a non-image kind has a sidecar <stem>.json beside its files (media/<kind>/<key>/<step>.json). A kind's schema combines this one (allOf) with its own fields and closes the object with unevaluatedProperties: false.
+ * Each item has a sidecar <stem>.json beside its files: media/<kind>/<key>/<step>.json, or plots/images/<key>/<step>.json for an image with overlays (a plain image has none). A kind's schema combines this one (allOf) with its own fields and closes the object with unevaluatedProperties: false.
  */
 export interface FieldsEveryMediaSidecarShares {
-  kind: "histogram" | "audio" | "video" | "table" | "html" | "object3d" | "molecule";
+  kind: "image" | "histogram" | "audio" | "video" | "table" | "html" | "object3d" | "molecule";
   key: string;
   step: number;
   item?: number;
