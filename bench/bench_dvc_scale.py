@@ -3,17 +3,18 @@
 Two measurements, each in fresh temporary git + DVC repositories:
 
 1. ``dvc plots show`` on a long run. A run of ``--steps`` steps (default 10,000, or fewer,
-   see ``DEFAULT_STEPS``) logs, per step, one 32x32 RGB image with an ``annotations`` box
-   (so a JSON sidecar sits beside it), one histogram (1,000 values, 32 bins) and one metric,
-   with ``dvcstage.Live(save_dvc_exp=False)``. ``dvc plots show --json -o DIR`` (median of
-   ``--repeat`` runs) and one HTML ``dvc plots show -o DIR`` are then timed
+   see ``DEFAULT_STEPS``) logs, per step, three 32x32 RGB images (``img`` with an
+   ``annotations`` box, so a JSON sidecar sits beside it and DVC draws its annotated
+   preview; ``val`` and ``inputs`` plain), one histogram (1,000 values, 32 bins) and one
+   metric, with ``dvcstage.Live(save_dvc_exp=False)``. ``dvc plots show --json -o DIR``
+   (median of ``--repeat`` runs) and one HTML ``dvc plots show -o DIR`` are then timed
 
-   (a) with the ``dvc.yaml`` dvcstage wrote (one ``{path: {y: {path: image}}}`` entry per
-       image, two template entries per histogram series);
+   (a) with the ``dvc.yaml`` dvcstage wrote (the ``plots/previews`` folder entry, two
+       template entries per histogram series);
    (b) on the same files with the ``dvc.yaml`` DVCLive writes (metrics and the
        ``plots/images`` folder entry, no histogram entries), taken verbatim from run (c);
-   (c) on the same run written by plain ``dvclive.Live`` (image + metric: DVCLive has no
-       annotations and no histograms), for reference;
+   (c) on the same run written by plain ``dvclive.Live`` (the same three images + metric:
+       DVCLive has no annotations and no histograms), for reference;
    (a') as (a) without its two histogram entries, to tell the images' cost from the
        histograms' (the heatmap inlines every step's bins).
 
@@ -64,6 +65,7 @@ from bench_logging import (  # the bench folder is not a package: found through 
 )
 
 SEED = 20240603
+IMAGE_KEYS = ("img", "val", "inputs")
 IMAGE_SHAPE = (32, 32, 3)
 HISTOGRAM_VALUES = 1_000
 HISTOGRAM_BINS = 32
@@ -85,7 +87,7 @@ CONFIG_TITLES = {
     "a": "(a) dvcstage run, dvcstage's dvc.yaml",
     "a'": "(a') as (a), without its 2 histogram entries",
     "b": "(b) dvcstage run, DVCLive's dvc.yaml",
-    "c": "(c) DVCLive run (image + metric only)",
+    "c": "(c) DVCLive run (3 images + metric only)",
 }
 EXP_VARIANTS = ("dvclive", "dvcstage", "dvcstage-extras")
 EXP_TITLES = {
@@ -131,6 +133,7 @@ def log_run(tool: str, repo: Path, steps: int) -> dict[str, Any]:
         from dvclive.live import Live  # type: ignore[assignment]
     start = time.perf_counter()
     live = Live("dvclive", save_dvc_exp=False)
+    dvcyaml_texts = set()
     for step in range(steps):
         name = f"img/{live.step}.png"
         if values is not None:
@@ -138,8 +141,12 @@ def log_run(tool: str, repo: Path, steps: int) -> dict[str, Any]:
             live.log_histogram("values", values[step], num_bins=HISTOGRAM_BINS)
         else:
             live.log_image(name, images[step])
+        for key in IMAGE_KEYS[1:]:
+            live.log_image(f"{key}/{live.step}.png", images[(step + 7) % steps])
         live.log_metric("loss", loss_of(step))
         live.next_step()
+        if step in (0, steps // 2, steps - 1):  # does dvc.yaml grow with steps?
+            dvcyaml_texts.add((repo / "dvc.yaml").read_text(encoding="utf-8"))
     loop_end = time.perf_counter()
     live.end()
     end = time.perf_counter()
@@ -155,6 +162,7 @@ def log_run(tool: str, repo: Path, steps: int) -> dict[str, Any]:
         **disk_usage(repo / "dvclive"),
         "dvcyaml_bytes": file_size(dvcyaml),
         "dvcyaml_lines": len(dvcyaml.read_text(encoding="utf-8").splitlines()),
+        "dvcyaml_versions_seen": len(dvcyaml_texts),
     }
 
 
@@ -438,7 +446,10 @@ def exp_repo(variant: str, steps: int, parent: Path) -> Path:
     init_repo(repo)
     (repo / "train.py").write_text(stage_script(variant), encoding="utf-8")
     (repo / "params.yaml").write_text(f"bench:\n  steps: {steps}\n  seed: 0\n", encoding="utf-8")
-    (repo / "dvc.yaml").write_text(STAGE_DVCYAML, encoding="utf-8")
+    stage = STAGE_DVCYAML
+    if variant == "dvcstage-extras":  # annotated images: DVC draws their previews
+        stage += "      - dvclive/plots/previews\n"
+    (repo / "dvc.yaml").write_text(stage, encoding="utf-8")
     env = worker_env()
     subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True, capture_output=True)
     subprocess.run(
@@ -515,17 +526,21 @@ def plots_tables(part: dict[str, Any], steps: int, repeat: int) -> list[str]:
     logs, shows = part["logging"], part["shows"]
     lines = [
         f"## 1. `dvc plots show` on a {steps:,}-step run\n",
-        f"Per step: one {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} RGB image, one metric; dvcstage also "
-        f"an `annotations` box (a JSON sidecar per image) and a {HISTOGRAM_VALUES:,}-value "
-        f"histogram ({HISTOGRAM_BINS} bins). `save_dvc_exp=False`.\n",
-        "| logging run | wall to end() s | ms/step | files | bytes | dvc.yaml lines |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"Per step: {len(IMAGE_KEYS)} {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} RGB images "
+        f"({', '.join(IMAGE_KEYS)}), one metric; dvcstage also an `annotations` box on "
+        f"`{IMAGE_KEYS[0]}` (a JSON sidecar per image, and an annotated preview DVC draws) "
+        f"and a {HISTOGRAM_VALUES:,}-value histogram ({HISTOGRAM_BINS} bins). "
+        "`save_dvc_exp=False`.\n",
+        "| logging run | wall to end() s | ms/step | files | bytes | dvc.yaml lines "
+        "| dvc.yaml bytes | dvc.yaml versions at steps 0, n/2, n-1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tool, title in (("dvcstage", "dvcstage.Live"), ("dvclive", "dvclive.Live")):
         log = logs[tool]
         lines.append(
             f"| {title} | {log['wall_s']:.1f} | {log['ms_per_step']:.2f} | {log['files']:,} "
-            f"| {log['bytes']:,} | {log['dvcyaml_lines']:,} |"
+            f"| {log['bytes']:,} | {log['dvcyaml_lines']:,} | {log['dvcyaml_bytes']:,} "
+            f"| {log.get('dvcyaml_versions_seen', '?')} |"
         )
     lines += [
         "",

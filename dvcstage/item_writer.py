@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from .atomic import append_bytes, link_atomic, write_bytes_atomic
@@ -33,23 +34,28 @@ class ItemWriter:
     def write(self, item: EncodedItem) -> None:
         """Write every file of ``item`` (appends appended), remove what an earlier write of
         the same item left, then append its index line."""
-        sizes = self.write_files(item)
+        sizes = self.write_item_files(item)
         if self.index is not None:
             self.index.append(index_line(item, sizes))
 
-    def write_files(self, item: EncodedItem) -> dict[PurePosixPath, int]:
+    def write_item_files(self, item: EncodedItem) -> dict[PurePosixPath, int]:
         """The files of :meth:`write`, without the index line; returns their sizes."""
+        sizes = self.write_files(item.files, item.step)
+        self._remove_stale(item)
+        return sizes
+
+    def write_files(self, files: Iterable[EncodedFile], step: int = 0) -> dict[PurePosixPath, int]:
+        """Write ``files`` (each atomically, appended or linked); returns their sizes."""
         sizes: dict[PurePosixPath, int] = {}
-        for file in item.files:
+        for file in files:
             if file.link_of is not None:
                 sizes[file.path] = link_atomic(self.root / file.link_of, self.root / file.path)
                 continue
             if file.append:
-                self._append(file, item.step)
+                self._append(file, step)
             else:
                 write_bytes_atomic(self.root / file.path, file.data)
             sizes[file.path] = len(file.data)
-        self._remove_stale(item)
         return sizes
 
     def _append(self, file: EncodedFile, step: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .atomic import is_temporary, link_atomic
 from .item_writer import ItemWriter
-from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, EncodedItem, Media, MediaSlot
+from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, EncodedFile, Media, MediaSlot
 from .media.image import Image
 from .names import IMAGE_SUFFIXES
 
@@ -36,16 +36,18 @@ class WriteMedia:
     barrier = False
 
     def run(self, out: ItemWriter) -> None:
-        out.write(self.item())
-
-    def item(self) -> EncodedItem:
-        """The encoded item, its preview included."""
         item = self.media.encode(self.slot)
-        if self.preview and isinstance(self.media, Image):
-            image_path = self.slot.file(self.media.suffix)
-            extra = self.media.preview_file(image_path, draw=self.draw)
-            item = dataclasses.replace(item, files=(*item.files, extra))
-        return item
+        preview = self.preview_file()
+        if preview is not None:
+            item = dataclasses.replace(item, files=(*item.files, preview))
+        out.write(item)
+
+    def preview_file(self) -> EncodedFile | None:
+        """The image's ``plots/previews/`` file, if it gets one."""
+        if not (self.preview and isinstance(self.media, Image)):
+            return None
+        image_path = self.slot.file(self.media.suffix)
+        return self.media.preview_file(image_path, draw=self.draw)
 
     def describe(self) -> str:
         """What the job writes, for messages about it (``image 'pred' at step 3``)."""
@@ -54,21 +56,31 @@ class WriteMedia:
 
 
 @dataclass(frozen=True)
-class RecordLine:
-    """Append the index line of an item the training process wrote itself (a small image,
-    written before ``log_image`` returned, as DVCLive does)."""
+class FinishInline:
+    """Finish an image the training process wrote itself (a small one, written before
+    ``log_image`` returned, as DVCLive does): its preview, then its index line."""
 
+    job: WriteMedia
     line: dict[str, Any]
-    shard: str
-    what: str
+
     barrier = False
 
+    @property
+    def shard(self) -> str:
+        return self.job.shard
+
     def run(self, out: ItemWriter) -> None:
+        line = self.line
+        preview = self.job.preview_file()
+        if preview is not None:
+            sizes = out.write_files((preview,))
+            entry = {"path": str(preview.path), "role": "preview", "bytes": sizes[preview.path]}
+            line = {**line, "files": [*line["files"], entry]}
         if out.index is not None:
-            out.index.append(self.line)
+            out.index.append(line)
 
     def describe(self) -> str:
-        return self.what
+        return self.job.describe()
 
 
 @dataclass(frozen=True)

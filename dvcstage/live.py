@@ -32,7 +32,7 @@ from .errors import (
 from .histogram_views import VIEWS_FOLDER, rebuild_views
 from .index import INDEX_FILE, index_line, repair_torn_tail
 from .item_writer import ItemWriter
-from .jobs import LinkPreviews, RecordLine, WriteMedia
+from .jobs import FinishInline, LinkPreviews, WriteMedia
 from .journal import SESSIONS_FOLDER, SPARES_FOLDER
 from .media.audio import check_clip_budget, count_clips
 from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, MediaSlot
@@ -685,10 +685,8 @@ class Live(DvcLive):
         inline = isinstance(media, Image) and media.writes_inline(INLINE_IMAGE_PIXELS)
         # Written now unless an older write of these files is still on its way.
         line = self._write_inline(job) if inline and writer.idle_for(shard) else None
-        if line is not None:
-            writer.submit(
-                RecordLine(line, shard, job.describe()), shard, job.describe(), writes=False
-            )
+        if line is not None:  # the writer adds the preview and the index line
+            writer.submit(FinishInline(job, line), shard, job.describe(), writes=False)
         else:
             writer.submit(job, shard, job.describe(), media.held_bytes)
         self._record(slot, main)
@@ -725,8 +723,8 @@ class Live(DvcLive):
         if self._inline is None:
             self._inline = ItemWriter(self._root, None)
         try:
-            item = job.item()
-            sizes = self._inline.write_files(item)
+            item = job.media.encode(job.slot)
+            sizes = self._inline.write_item_files(item)
         except Exception:  # the writer tries again and reports it
             logger.debug("dvcstage: writing %s now failed; the writer tries", job.slot.stem)
             return None

@@ -22,8 +22,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 from conftest import run
-from PIL import Image as PILImage
 from dvclive.lgbm import DVCLiveCallback
+from PIL import Image as PILImage
 from ruamel.yaml import YAML
 
 import dvcstage
