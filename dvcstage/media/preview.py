@@ -189,15 +189,16 @@ def render_preview(
     draw = ImageDraw.Draw(drawn)
     line = max(2, drawn.width // 200)
     found = _annotation_boxes(annotations or {}) + _wandb_boxes(boxes or {}, width, height)
-    placed: list[tuple[float, float, float, float]] = []
-    for box in found:
-        colour = class_rgb(box.class_key)
-        rect = (box.left * scale, box.top * scale, box.right * scale, box.bottom * scale)
+    rects = [(b.left * scale, b.top * scale, b.right * scale, b.bottom * scale) for b in found]
+    for box, rect in zip(found, rects, strict=True):  # every box, then every label on top
         if box.dashed:
-            _dashed_rectangle(draw, rect, colour, line)
+            _dashed_rectangle(draw, rect, class_rgb(box.class_key), line)
         else:
-            draw.rectangle(rect, outline=colour, width=line)
-        text = box.label if box.score is None else f"{box.label} {box.score:.2f}"
+            draw.rectangle(rect, outline=class_rgb(box.class_key), width=line)
+    placed: list[tuple[float, float, float, float]] = []
+    for box, rect in zip(found, rects, strict=True):
+        colour = class_rgb(box.class_key)
+        text = _spaced(box.label if box.score is None else f"{box.label} {box.score:.2f}")
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         tag_w, tag_h = right - left + 4, bottom - top + 4
         x = max(0.0, min(rect[0], drawn.width - tag_w))
@@ -224,7 +225,7 @@ def _with_caption(
     image: PILImage.Image, caption: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont
 ) -> PILImage.Image:
     probe = ImageDraw.Draw(image)
-    text = caption.replace("\n", " ")
+    text = _spaced(caption.replace("\n", " "))
     while len(text) > 1 and probe.textlength(text, font=font) > image.width - 8:
         text = text[:-2] + "…"
     _, top, _, bottom = probe.textbbox((0, 0), text, font=font)
@@ -233,6 +234,11 @@ def _with_caption(
     out.paste(image, (0, 0))
     ImageDraw.Draw(out).text((4, image.height + 4 - top), text, font=font, fill=(240, 240, 240))
     return out
+
+
+def _spaced(text: str) -> str:
+    """Pillow's built-in font has a narrow space, lost at small sizes: widen it."""
+    return text.replace(" ", "  ")
 
 
 def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

@@ -1,0 +1,80 @@
+"""``dvc plots diff`` as a user sees it: the HTML page DVC writes, opened in Chromium.
+
+Two commits of a run with annotated, masked images; the page shows each revision's preview
+with its boxes drawn in the class's colour (found in the screenshot Chromium takes of each
+image on the page), never a raw image, a sidecar or a mask. Driven by
+``tests/test_dvc_plots_browser.mjs`` (playwright-core from ``vscode-ext/node_modules``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run
+from PIL import Image as PILImage
+from test_dvc_plots import commit, write_run
+
+from dvcstage.media.palette import class_rgb
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(__file__).with_suffix(".mjs")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM}"
+    if not (ROOT / "vscode-ext" / "node_modules" / "playwright-core").is_dir():
+        return "vscode-ext/node_modules/playwright-core is missing (npm ci in vscode-ext)"
+    return None
+
+
+def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
+    """The share of a screenshot's pixels within a few levels of ``colour``."""
+    pixels = np.asarray(PILImage.open(png).convert("RGB")).astype(int)
+    close = (np.abs(pixels - np.array(colour)) <= 6).all(axis=-1)
+    return float(close.mean())
+
+
+def test_dvc_plots_diff_html_shows_the_annotated_previews(repo: Path, tmp_path: Path) -> None:
+    why = _missing()
+    if why:
+        pytest.skip(why)
+    write_run(1, steps=2)
+    commit("run 1")
+    write_run(2, steps=2)
+    commit("run 2")
+    out = tmp_path / "html"
+    run("dvc", "plots", "diff", "HEAD~1", "HEAD", "-o", str(out))
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    done = subprocess.run(
+        ["node", str(SCRIPT), str(out / "index.html"), str(shots)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    images = json.loads(done.stdout.splitlines()[-1])
+    sources = [image["src"] for image in images]
+    assert sources and all("previews" in source for source in sources), sources
+    assert not any("masks" in s or s.endswith(".json") for s in sources)
+    cat = class_rgb("cat")
+    for revision, grey in (("HEAD~1", 100), ("HEAD", 200)):
+        (shot,) = [
+            i for i in images if i["src"] == f"static/{revision}_dvclive_plots_previews_pred_0.png"
+        ]
+        png = Path(shot["png"])
+        assert _colour_share(png, cat) > 0.002, f"{revision}: no box of the cat's colour"
+        assert _colour_share(png, (grey, grey, grey)) > 0.2, f"{revision}: not its own pixels"
