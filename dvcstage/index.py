@@ -314,9 +314,13 @@ def _image_line(root: Path, image: Path) -> dict[str, Any]:
     files.append(_file_entry(root, rel, "image"))
     if document is not None:
         files.append(_file_entry(root, sidecar_rel, "sidecar") | {"schema": "image-sidecar"})
-    preview = PREVIEWS_FOLDER / rel.relative_to(IMAGES_FOLDER)
-    if (root / preview).is_file():
-        files.append(_file_entry(root, preview, "preview"))
+    for preview in (
+        (PREVIEWS_FOLDER / rel.relative_to(IMAGES_FOLDER)).with_suffix(".jpg"),
+        (PREVIEWS_FOLDER / rel.relative_to(IMAGES_FOLDER)),
+    ):  # drawn (a JPEG), or the image itself under its name
+        if (root / preview).is_file():
+            files.append(_file_entry(root, preview, "preview"))
+            break
     line: dict[str, Any] = {"v": 1, "step": step or 0, "key": key, "kind": "image"}
     line["files"] = files
     line.update(width=width, height=height)

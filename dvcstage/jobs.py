@@ -17,6 +17,7 @@ from .atomic import is_temporary, link_atomic
 from .item_writer import ItemWriter
 from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, EncodedFile, Media, MediaSlot
 from .media.image import Image
+from .media.preview import preview_paths
 from .names import IMAGE_SUFFIXES
 
 
@@ -38,8 +39,10 @@ class WriteMedia:
     def run(self, out: ItemWriter) -> None:
         item = self.media.encode(self.slot)
         preview = self.preview_file()
-        if preview is not None:
-            item = dataclasses.replace(item, files=(*item.files, preview))
+        if preview is not None:  # and the other place a preview of this name may be
+            image_path = self.slot.file(self.media.suffix)  # type: ignore[attr-defined]
+            files, owned = (*item.files, preview), (*item.owned, *preview_paths(image_path))
+            item = dataclasses.replace(item, files=files, owned=owned)
         out.write(item)
 
     def preview_file(self) -> EncodedFile | None:
@@ -74,6 +77,10 @@ class FinishInline:
         preview = self.job.preview_file()
         if preview is not None:
             sizes = out.write_files((preview,))
+            image_path = self.job.slot.file(self.job.media.suffix)  # type: ignore[attr-defined]
+            for other in preview_paths(image_path):  # an earlier preview of the other kind
+                if other != preview.path:
+                    (out.root / other).unlink(missing_ok=True)
             entry = {"path": str(preview.path), "role": "preview", "bytes": sizes[preview.path]}
             line = {**line, "files": [*line["files"], entry]}
         if out.index is not None:

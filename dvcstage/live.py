@@ -39,6 +39,7 @@ from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, Med
 from .media.boxes import check_annotations
 from .media.histogram import HISTOGRAMS_FOLDER
 from .media.image import Image, check_format_limits
+from .media.preview import preview_path
 from .names import check_image_name, check_relative_name, key_and_step_of
 from .plot_templates import install_templates, list_templates
 from .resume import prune_rows_from
@@ -694,15 +695,18 @@ class Live(DvcLive):
         if isinstance(media, Image):
             self._has_images = True
             name = _shown(main)
-            self._images[name] = _LoggedImage(name, self.plots_dir, self._drawn(name), slot.step)
+            drawn = self._drawn(name, media.has_overlays)
+            self._images[name] = _LoggedImage(name, self.plots_dir, drawn, slot.step)
         elif media.kind == "histogram":
             name = slot.key if slot.item is None else f"{slot.key}/{slot.item}"
             self._histogram_series[name] = shard
 
-    def _drawn(self, name: str) -> str:
+    def _drawn(self, name: str, overlays: bool = False) -> str:
         """The file DVC draws for the image ``name`` (its preview, or itself)."""
-        folder = self.previews_dir if self._previews else self.images_dir
-        return f"{folder}/{name}"
+        if not self._previews:
+            return f"{self.images_dir}/{name}"
+        drawn = overlays and self._draw_previews
+        return str(self._root / preview_path(IMAGES_FOLDER / name, drawn))
 
     def _start_previews(self, writer: MediaWriter) -> None:
         """The first image with overlays: from now on DVC draws ``plots/previews``.
@@ -712,7 +716,7 @@ class Live(DvcLive):
         self._previews = True
         if self._has_images:
             writer.submit(LinkPreviews(), "plots/previews", "previews of earlier images")
-        for name, image in self._images.items():
+        for name, image in self._images.items():  # all without overlays, until now
             if isinstance(image, _LoggedImage):
                 image.drawn = self._drawn(name)
 

@@ -81,10 +81,11 @@ def write_run(version: int, steps: int, **live_kwargs: Any) -> set[str]:
                 masks={"seg": {"mask_data": mask > 0}},
             )
             live.next_step()
-    drawn = {f"{PREVIEWS}/latest.png"}
+    # every image has overlays: each preview is drawn, a JPEG
+    drawn = {f"{PREVIEWS}/latest.jpg"}
     for step in range(steps):
-        drawn.add(f"{PREVIEWS}/pred/{step}.png")
-        drawn |= {f"{PREVIEWS}/samples.items/{i}/{step}.png" for i in range(2)}
+        drawn.add(f"{PREVIEWS}/pred/{step}.jpg")
+        drawn |= {f"{PREVIEWS}/samples.items/{i}/{step}.jpg" for i in range(2)}
     return drawn
 
 
@@ -140,16 +141,21 @@ def rendered(document: dict[str, Any], image: str, revision: str) -> np.ndarray:
         return np.asarray(opened.convert("RGB"))
 
 
+def near(pixel: np.ndarray, colour: Any, tolerance: int = 20) -> bool:
+    """Within a JPEG's rounding of ``colour``."""
+    return bool((np.abs(pixel.astype(int) - np.array(colour)) <= tolerance).all())
+
+
 def rendered_value(document: dict[str, Any], image: str, revision: str) -> int:
     """The image's own (flat) value, read where no overlay is drawn; checks that the box
     overlay is there too."""
     pixels = rendered(document, image, revision)
     if "/pred/" in image:
-        assert tuple(pixels[CAT_EDGE]) == class_rgb("cat"), "the cat box is not drawn"
+        assert near(pixels[CAT_EDGE], class_rgb("cat")), "the cat box is not drawn"
     value = pixels[CLEAR] if "/pred/" in image else pixels[-1, -1]
     if "samples" not in image:
-        assert len(set(value.tolist())) == 1, value  # grey, untouched by any overlay
-    return int(value[0])
+        assert max(value) - min(value) <= 3, value  # grey, untouched by any overlay
+    return round(float(value.mean()) / 10) * 10  # the run's values are multiples of 10
 
 
 # -- two commits, images in git ------------------------------------------------------------
@@ -194,10 +200,10 @@ def test_show_lists_each_image_once(history: dict[str, Any]) -> None:
     assert (root / IMAGES / "latest.json").is_file()
     assert (root / IMAGES / "samples.items/0/0.json").is_file()  # caption only
     assert np.unique(np.asarray(PILImage.open(root / IMAGES / "pred/3.png"))).tolist() == [230]
-    assert rendered_value(document, f"{PREVIEWS}/pred/3.png", "workspace") == 230
+    assert rendered_value(document, f"{PREVIEWS}/pred/3.jpg", "workspace") == 230
     mask_colour = np.array(class_rgb(302))  # class 302 of run 2, blended over grey 230
-    blended = rendered(document, f"{PREVIEWS}/pred/3.png", "workspace")[45, 60]
-    assert np.allclose(blended, 230 * 0.55 + mask_colour * 0.45, atol=2), blended
+    blended = rendered(document, f"{PREVIEWS}/pred/3.jpg", "workspace")[45, 60]
+    assert near(blended, 230 * 0.55 + mask_colour * 0.45), blended
 
 
 def test_diff_between_commits(history: dict[str, Any]) -> None:
@@ -209,10 +215,10 @@ def test_diff_between_commits(history: dict[str, Any]) -> None:
     for image in second:
         expected[image].add("HEAD")
     assert plot_problems(document, expected) == []
-    assert [e["revisions"] for e in document["data"][f"{PREVIEWS}/pred/3.png"]] == [["HEAD"]]
+    assert [e["revisions"] for e in document["data"][f"{PREVIEWS}/pred/3.jpg"]] == [["HEAD"]]
     # each revision shows its own pixels
     for step in range(3):
-        image = f"{PREVIEWS}/pred/{step}.png"
+        image = f"{PREVIEWS}/pred/{step}.jpg"
         assert rendered_value(document, image, "HEAD~1") == 100 + 10 * step
         assert rendered_value(document, image, "HEAD") == 200 + 10 * step
     (metrics,) = document["data"]["dvclive/plots/metrics/loss.tsv"]
@@ -263,8 +269,8 @@ def test_diff_between_commits_with_cached_images(repo: Path, tmp_path: Path) -> 
     for image in second:
         expected[image].add("HEAD")
     assert plot_problems(document, expected) == []
-    assert rendered_value(document, f"{PREVIEWS}/pred/1.png", "HEAD~1") == 110
-    assert rendered_value(document, f"{PREVIEWS}/pred/1.png", "HEAD") == 210
+    assert rendered_value(document, f"{PREVIEWS}/pred/1.jpg", "HEAD~1") == 110
+    assert rendered_value(document, f"{PREVIEWS}/pred/1.jpg", "HEAD") == 210
 
 
 def test_diff_between_experiments(repo: Path, tmp_path: Path) -> None:
@@ -279,8 +285,8 @@ def test_diff_between_experiments(repo: Path, tmp_path: Path) -> None:
     for image in second:
         expected[image].add("exp-two")
     assert plot_problems(document, expected) == []
-    assert rendered_value(document, f"{PREVIEWS}/pred/0.png", "exp-one") == 100
-    assert rendered_value(document, f"{PREVIEWS}/pred/0.png", "exp-two") == 200
+    assert rendered_value(document, f"{PREVIEWS}/pred/0.jpg", "exp-one") == 100
+    assert rendered_value(document, f"{PREVIEWS}/pred/0.jpg", "exp-two") == 200
 
 
 # -- control: DVCLive's plain folder entry ---------------------------------------------------

@@ -42,7 +42,7 @@ def _missing() -> str | None:
 def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
     """The share of a screenshot's pixels within a few levels of ``colour``."""
     pixels = np.asarray(PILImage.open(png).convert("RGB")).astype(int)
-    close = (np.abs(pixels - np.array(colour)) <= 6).all(axis=-1)
+    close = (np.abs(pixels - np.array(colour)) <= 20).all(axis=-1)  # a JPEG rounds
     return float(close.mean())
 
 
@@ -73,7 +73,7 @@ def test_dvc_plots_diff_html_shows_the_annotated_previews(repo: Path, tmp_path: 
     cat = class_rgb("cat")
     for revision, grey in (("HEAD~1", 100), ("HEAD", 200)):
         (shot,) = [
-            i for i in images if i["src"] == f"static/{revision}_dvclive_plots_previews_pred_0.png"
+            i for i in images if i["src"] == f"static/{revision}_dvclive_plots_previews_pred_0.jpg"
         ]
         png = Path(shot["png"])
         assert _colour_share(png, cat) > 0.002, f"{revision}: no box of the cat's colour"

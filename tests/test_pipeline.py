@@ -130,7 +130,7 @@ def check_plots_json(repo: Path, out: Path, exps: dict[str, int]) -> None:
     metrics = [f"dvclive/plots/metrics/{m}.tsv" for m in
                ("train/loss", "val/loss", "val/miou", "val/box_f1")]  # fmt: skip
     images = {  # the annotated previews: DVC never draws the raw images, sidecars or masks
-        f"dvclive/plots/previews/predictions/{item}/{step}.png"
+        f"dvclive/plots/previews/predictions/{item}/{step}.jpg"
         for epochs in exps.values()
         for step in range(epochs)
         for item in range(3)

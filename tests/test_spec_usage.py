@@ -450,9 +450,11 @@ def test_log_images_lists_and_metrics(repo: Path) -> None:
     # "key" has captions: DVC draws the previews, overlays burned in, for every image.
     assert dvcyaml["plots"] == [{"dvclive/plots/metrics": {"x": "step"}}, "dvclive/plots/previews"]
     previews = Path("dvclive/plots/previews")
-    drawn = {p.relative_to(previews).as_posix() for p in previews.rglob("*.png")}
-    assert drawn == {f"key/{s}.png" for s in range(2)} | {
-        f"samples.items/{i}/{s}.png" for i in range(3) for s in range(2)
+    drawn = {p.relative_to(previews).as_posix() for p in previews.rglob("*") if p.is_file()}
+    assert drawn == {f"key/{s}.jpg" for s in range(2)} | {  # drawn, with the caption
+        f"samples.items/{i}/{s}.png"
+        for i in range(3)
+        for s in range(2)  # as they are
     }
     assert dvcyaml["metrics"] == ["dvclive/metrics.json"]
     assert_valid()

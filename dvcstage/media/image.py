@@ -254,8 +254,9 @@ class Image(Media):
         the image itself (a link to its file)."""
         from .preview import preview_path, render_preview
 
-        target = preview_path(image_path)
-        if not (draw and self.has_overlays):
+        drawn = draw and self.has_overlays
+        target = preview_path(image_path, drawn)
+        if not drawn:
             return EncodedFile(target, b"", "preview", link_of=image_path)
         data = render_preview(
             _pil_image(self.source, self.mode),
@@ -263,7 +264,6 @@ class Image(Media):
             boxes=self.boxes,
             masks=[(mask.class_ids, mask.class_labels) for mask in self.masks],
             caption=self.caption,
-            suffix=self.suffix,
         )
         return EncodedFile(target, data, "preview")
 

@@ -43,9 +43,20 @@ class DrawnBox:
     dashed: bool
 
 
-def preview_path(image_path: PurePosixPath) -> PurePosixPath:
-    """``plots/images/pred/3.png`` -> ``plots/previews/pred/3.png``."""
-    return PREVIEWS_FOLDER / image_path.relative_to(IMAGES_FOLDER)
+#: A drawn preview is a JPEG (small, and fast to write); an image without overlays is
+#: shown as itself, under its own name.
+DRAWN_SUFFIX = ".jpg"
+
+
+def preview_path(image_path: PurePosixPath, drawn: bool) -> PurePosixPath:
+    """``plots/images/pred/3.png`` -> ``plots/previews/pred/3.jpg`` (drawn) or ``3.png``."""
+    path = PREVIEWS_FOLDER / image_path.relative_to(IMAGES_FOLDER)
+    return path.with_suffix(DRAWN_SUFFIX) if drawn else path
+
+
+def preview_paths(image_path: PurePosixPath) -> tuple[PurePosixPath, ...]:
+    """Both places an image's preview may be (an earlier write may have left either)."""
+    return preview_path(image_path, True), preview_path(image_path, False)
 
 
 def _annotation_boxes(annotations: dict[str, list[dict[str, object]]]) -> list[DrawnBox]:
@@ -169,9 +180,9 @@ def render_preview(
     boxes: dict[str, dict[str, object]] | None,
     masks: list[tuple[np.ndarray, dict[str, str]]],
     caption: str | None,
-    suffix: str,
 ) -> bytes:
-    """The preview's bytes, in the format of ``suffix`` (the image's own)."""
+    """The preview's bytes: a JPEG without chroma subsampling (colours stay crisp at the
+    boxes' thin lines)."""
     rgb = pixels.convert("RGB")
     width, height = rgb.size
     canvas = np.asarray(rgb, dtype=np.float32)
@@ -212,12 +223,7 @@ def render_preview(
     if caption:
         drawn = _with_caption(drawn, caption, font)
     buffer = io.BytesIO()
-    if suffix in (".jpg", ".jpeg"):
-        drawn.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
-    elif suffix == ".gif":
-        drawn.save(buffer, format="GIF")
-    else:
-        drawn.save(buffer, format="PNG", optimize=False, compress_level=6)
+    drawn.save(buffer, format="JPEG", quality=_JPEG_QUALITY, subsampling=0)
     return buffer.getvalue()
 
 
