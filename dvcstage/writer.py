@@ -136,7 +136,8 @@ class MediaWriter:
                 self._targets[target] = appended
             if self._process is None:
                 self._start()
-            self._wake_up()
+            # No wake-up: the writer looks at the journal every POLL_SECONDS by itself. A
+            # wake-up on every record let the writer preempt the training thread.
 
     def idle_for(self, target: str) -> bool:
         """Whether no job journaled to write ``target``'s files is still waiting."""
@@ -241,6 +242,7 @@ class MediaWriter:
 
     def _wait(self, done: Callable[[], bool]) -> None:
         """Wait until ``done()``, as long as the writer makes progress."""
+        self._wake_up()  # someone waits: no need to wait for the writer's next look
         last = self.progress.applied
         since = time.monotonic()
         while not done():

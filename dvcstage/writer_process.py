@@ -41,6 +41,8 @@ from .journal import (
 META_FILE = "meta.json"
 #: How much lower the writer's scheduling priority is than the training process's.
 NICENESS = 10
+#: How often the writer looks for new records when nobody woke it (a wait, the end).
+POLL_SECONDS = 0.02
 _STOP = object()
 
 
@@ -209,7 +211,7 @@ def serve(session: Path, wake_fd: int | None, notify_fd: int | None) -> int:
                     break
                 continue
             assert wake_fd is not None
-            ready, _, _ = select.select([wake_fd], [], [], 0.5)
+            ready, _, _ = select.select([wake_fd], [], [], POLL_SECONDS)
             if ready:
                 try:
                     data = os.read(wake_fd, 65536)
