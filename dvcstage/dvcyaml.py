@@ -12,20 +12,18 @@ from __future__ import annotations
 import contextlib
 import copy
 import fcntl
+import io
 import json
 import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from dvclive.dvc import update_dvcyaml
 from dvclive.plots.metric import Metric
 from dvclive.utils import rel_path
 
-from .atomic import TEMP_MARK, write_text_atomic
+from .atomic import write_text_atomic
 from .histogram_views import heatmap_path, last_path
 from .plot_templates import histogram_plot_entries
 
@@ -120,22 +118,67 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _merge_with_dvclive(dvc_file: Path, live_dir: str, text: str, content: dict[str, Any]) -> str:
-    """DVCLive's own merge (kept entries, dropped stale ones), run on a scratch copy."""
-    scratch = dvc_file.with_name(
-        f".{dvc_file.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_MARK}"
-    )
-    try:
-        if text.strip():
-            scratch.write_text(text, encoding="utf-8")
-            update_dvcyaml(SimpleNamespace(dvc_file=str(scratch), dir=live_dir), content)
-        else:
-            from dvclive.serialize import dump_yaml
+_SEQUENCE_ITEM = re.compile(r"^(?P<key>[ ]*)[^ #\n-][^\n]*:[ ]*\n(?P<dash>[ ]*)- ", re.MULTILINE)
+_NESTED_KEY = re.compile(
+    r"^(?P<outer>[ ]*)[^ #\n-][^\n]*:[ ]*\n(?P<inner>[ ]+)[^ #\n-]", re.MULTILINE
+)
 
-            dump_yaml(content, str(scratch))
-        return scratch.read_text(encoding="utf-8")
-    finally:
-        scratch.unlink(missing_ok=True)
+
+def _yaml_like(text: str) -> Any:
+    """A round-trip YAML that writes in the style of ``text``: its indentation of mappings
+    and of lists (``outs:\n  - x`` or ``outs:\n- x``), its quotes, its comments."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never wrap a long entry
+    nested = _NESTED_KEY.search(text)
+    mapping = len(nested["inner"]) - len(nested["outer"]) if nested else 2
+    item = _SEQUENCE_ITEM.search(text)
+    offset = max(0, len(item["dash"]) - len(item["key"])) if item else 0
+    yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+    return yaml
+
+
+def _merged(text: str, live_prefix: str, content: dict[str, Any]) -> str:
+    """``text`` with the run's entries replaced by ``content``'s: DVCLive's merge
+    (``dvclive.dvc.update_dvcyaml``: entries naming the run's folder are the run's, the rest
+    are kept in place), written in the file's own style."""
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = _yaml_like(text)
+    document = yaml.load(text) if text.strip() else None
+    if document is None:
+        document = CommentedMap()
+    for section in ("params", "metrics", "plots"):
+        kept = [e for e in document.get(section) or [] if not _owned(e, live_prefix)]
+        entries = kept + list(content.get(section, []))
+        if entries:
+            document[section] = (
+                entries if section not in document else _update(document[section], entries)
+            )
+        elif section in document:
+            del document[section]
+    artifacts = {
+        name: meta
+        for name, meta in (document.get("artifacts") or {}).items()
+        if live_prefix not in str(meta.get("path", live_prefix))
+    }
+    artifacts.update(content.get("artifacts", {}))
+    if artifacts:
+        document["artifacts"] = artifacts
+    elif "artifacts" in document:
+        del document["artifacts"]
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def _update(old: Any, entries: list[Any]) -> Any:
+    """``old`` (a YAML list, with its comments) holding ``entries``."""
+    old[:] = entries
+    return old
 
 
 def write_dvcyaml(
@@ -186,7 +229,7 @@ def _write_locked(
         return False
     text = _EMPTY_PLOTS.sub("", _OLD_IMAGE_ENTRY.sub("", text))
     try:
-        merged = _merge_with_dvclive(path, live_dir, text, content)
+        merged = _merged(text, live_prefix, content)
     except Exception as exc:  # DVCLive warns about a dvc.yaml it cannot merge
         if warn is None:
             raise

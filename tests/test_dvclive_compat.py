@@ -452,3 +452,37 @@ def test_dvclives_make_dvcyaml_lists_the_images(repo: Path) -> None:
     make_dvcyaml(live)
     assert load_yaml(Path("dvc.yaml").read_text())["plots"] == ["dvclive/plots/images"]
     live.end()
+
+
+def test_a_users_dvcyaml_keeps_its_style_and_is_not_rewritten(repo: Path) -> None:
+    """The run's entries join a hand-written dvc.yaml in its own style (indented lists,
+    comments, quotes kept); a second run with the same entries leaves it byte-identical."""
+    user = (
+        "# the project's pipeline\n"
+        "stages:\n"
+        "  train:\n"
+        "    cmd: python train.py  # trains\n"
+        "    deps:\n"
+        "      - train.py\n"
+        "    outs:\n"
+        "      - 'models/model.pkl'\n"
+    )
+    Path("dvc.yaml").write_text(user)
+    written: list[int] = []
+    for _ in range(2):
+        with Live(save_dvc_exp=False) as live:
+            live.log_metric("loss", 0.5)
+            live.log_image(f"pred/{live.step}.png", np.zeros((100, 100, 3), np.uint8))
+            live.next_step()
+        text = Path("dvc.yaml").read_text()
+        assert text.startswith(user), text
+        assert text[len(user) :] == (
+            "metrics:\n"
+            "  - dvclive/metrics.json\n"
+            "plots:\n"
+            "  - dvclive/plots/metrics:\n"
+            "      x: step\n"
+            "  - dvclive/plots/images\n"
+        )
+        written.append(Path("dvc.yaml").stat().st_ino)  # a rewrite is a new file (a rename)
+    assert written[0] == written[1], "the second run rewrote an unchanged dvc.yaml"
