@@ -265,6 +265,9 @@ def test_pipeline_end_to_end(tmp_path: Path, request: pytest.FixtureRequest) -> 
     exp_run(repo, "exp-b", "-S", "train.epochs=3", "-S", "train.lr=0.05")
     for exp, epochs in exps.items():
         check_experiment_files(repo, exp, epochs)
+        # the pipeline's dvc.yaml, plot entries included, is the same in every experiment
+        assert git_show(repo, exp, "dvc.yaml") == (repo / "dvc.yaml").read_text()
+    assert run("git", "diff", "--stat", "HEAD", "--", "dvc.yaml", cwd=repo).stdout == ""
     shown = json.loads(run("dvc", "exp", "show", "--json", cwd=repo).stdout)
     found = {
         exp["name"]: exp["data"]["params"]["params.yaml"]["data"]["train"]
