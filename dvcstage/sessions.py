@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .journal import ERRORS_FILE, LOCK_FILE, PRIVATE_FOLDER, SESSIONS_FOLDER, SPARES_FOLDER
+from .writer_process import TAKEN
 
 logger = logging.getLogger("dvcstage")
 
@@ -127,6 +128,22 @@ def _wait_free(session: Path, stall_seconds: float) -> bool:
     return True
 
 
+def _finish(session: Path, stall_seconds: float) -> bool:
+    """Wait for the session's writer, or start one, until its journal is written.
+
+    A writer that is still starting (its training process died just after starting it)
+    does not hold the lock yet: the one started here may then find it taken, and waits.
+    ``False`` when a writer stops making progress.
+    """
+    while True:
+        if not _wait_free(session, stall_seconds):
+            return False
+        if not any(session.glob("*.journal")):
+            return True
+        if _run_writer(session) != TAKEN:  # written, or failed: its errors are reported
+            return True
+
+
 def _run_writer(session: Path) -> int:
     """Finish ``session`` with a writer process of our own (its previous writer died)."""
     from .writer import _package_root
@@ -159,7 +176,7 @@ def finish_sessions(run_dir: Path, own: set[Path], stall_seconds: float = 120.0)
         if owner != os.getpid() and _alive(owner):
             report.running.append(session.name)
             continue
-        if not _wait_free(session, stall_seconds):
+        if not _finish(session, stall_seconds):
             logger.warning(
                 "dvcstage: the writer of %s made no progress for %.0f s; it is left running",
                 session,
@@ -167,8 +184,6 @@ def finish_sessions(run_dir: Path, own: set[Path], stall_seconds: float = 120.0)
             )
             report.running.append(session.name)
             continue
-        if any(session.glob("*.journal")):
-            _run_writer(session)
         report.errors.extend(_read_errors(session))
         if any(session.glob("*.journal")):  # the writer could not finish: keep it for later
             report.running.append(session.name)

@@ -39,6 +39,8 @@ from .journal import (
 )
 
 META_FILE = "meta.json"
+#: The exit code when another writer already works on the session.
+TAKEN = 3
 #: How much lower the writer's scheduling priority is than the training process's.
 NICENESS = 10
 #: How often the writer looks for new records when nobody woke it (a wait, the end).
@@ -195,7 +197,7 @@ def serve(session: Path, wake_fd: int | None, notify_fd: int | None) -> int:
     taken = _take_lock(session)
     if taken is None:
         print(f"dvcstage writer: {session} has a writer already", file=sys.stderr)
-        return 3
+        return TAKEN
     lock, used_before = taken
     service = WriterService(session, Path(meta["run"]), int(meta["workers"]), replaying=used_before)
     service.notify_fd = notify_fd

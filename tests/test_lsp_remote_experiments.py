@@ -63,6 +63,7 @@ DVC_YAML = textwrap.dedent(
         params: [train]
         outs:
           - dvclive/plots/images
+          - dvclive/plots/previews
     """
 ).lstrip()
 BULK = 40  # extra experiment refs on the remote, run from a commit B does not have
@@ -126,6 +127,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         files_a = {
             f"plots/images/pred/{name}": (a / IMAGES / name).read_bytes()
             for name in ("0.png", "1.png", "0.json", "1.json")
+        } | {  # what DVC draws of them: their annotated previews
+            f"plots/previews/pred/{name}": (a / "dvclive/plots/previews/pred" / name).read_bytes()
+            for name in ("0.jpg", "1.jpg")
         }
         exp_run(a, "exp-b", "-S", "train.shade=90")
         dvc(a, "exp", "push", "origin", "exp-a", "exp-b")
@@ -295,7 +299,7 @@ async def test_opening_an_experiment_fetches_it_and_its_media_come_from_the_dvc_
     for step in (0, 1):
         item = await request(client, "dvcstage/item", {"run": run_id, "key": "pred", "step": step})
         assert item["problems"] == []
-        assert {f["role"] for f in item["files"]} == {"image", "sidecar"}
+        assert {f["role"] for f in item["files"]} == {"image", "sidecar", "preview"}
         for file in item["files"]:
             assert file["exists"]
             assert path_of(file["uri"]).read_bytes() == team.files_a[file["path"]]

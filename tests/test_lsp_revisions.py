@@ -285,7 +285,7 @@ async def test_dvc_yaml_diagnostics(client: LanguageClient, repo: Path) -> None:
     path = repo / "dvc.yaml"
     good = path.read_text()
     assert await _diagnose(client, path, good) == []
-    folder = re.search(r"^- (dvclive/plots/(?:images|previews))$", good, re.MULTILINE)
+    folder = re.search(r"^ *- (dvclive/plots/(?:images|previews))$", good, re.MULTILINE)
     series = re.search(r"^ +(dvclive/plots/[^\n]*weights\.tsv): count$", good, re.MULTILINE)
     assert series is not None and folder is not None
     image, gone = folder.group(1), folder.group(1) + "-gone"

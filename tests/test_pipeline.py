@@ -191,8 +191,9 @@ def check_plots_html(repo: Path, out: Path, exps: dict[str, int]) -> None:
     for name in plot_templates.list_templates():
         description = json.loads(plot_templates.template_text(name))["description"]
         assert json.dumps(description)[1:-1] in html, name
-    pngs = list((out / "static").glob("*.png"))
-    assert len(pngs) == sum(3 * epochs for epochs in exps.values())
+    drawn = list((out / "static").glob("*.jpg"))  # the annotated previews
+    assert len(drawn) == sum(3 * epochs for epochs in exps.values())
+    assert not list((out / "static").glob("*.png")), "a raw image or mask was drawn"
 
 
 def check_experiment_files(repo: Path, exp: str, epochs: int) -> None:
