@@ -24,6 +24,7 @@ from dvclive.plots.utils import NumpyEncoder
 
 from .atomic import TEMP_MARK, remove_stale_temporaries, write_text_atomic
 from .dvcyaml import DvcyamlTarget, desired_dvcyaml, write_dvcyaml
+from .empty_repo import init_dvc as init_dvc_tolerating_no_commit
 from .errors import (
     InvalidMediaNameError,
     InvalidMediaTypeError,
@@ -179,6 +180,10 @@ class Live(DvcLive):
     def histograms_dir(self) -> str:
         """Histogram series, one append-only TSV per key (``<dir>/plots/histograms``)."""
         return str(Path(self.plots_dir) / "histograms")
+
+    def _init_dvc(self) -> None:
+        # A repository without commits: DVCLive raises SCMError (see dvcstage/empty_repo.py).
+        init_dvc_tolerating_no_commit(self, super()._init_dvc)
 
     def _init_cleanup(self) -> None:
         super()._init_cleanup()
