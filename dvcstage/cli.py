@@ -109,6 +109,7 @@ def _view(args: argparse.Namespace) -> int:
             open_browser=not args.no_browser,
             cache_dir=args.cache_dir,
             cache_answers=not args.no_answer_cache,
+            deny=tuple(args.deny),
         )
     )
 
@@ -226,6 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the language server's cache of files of other revisions (default: "
         "$XDG_CACHE_HOME/dvcstage-lsp/<hash of the workspace>)",
+    )
+    view.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="never serve files matching PATTERN (gitignore syntax, relative to PATH; "
+        "repeatable). Always denied: .git/, .dvc/ (config.local, tmp/, cache/), .env, "
+        "*.pem, *.key, SSH keys, .netrc",
     )
     view.add_argument(
         "--no-answer-cache",
