@@ -363,11 +363,13 @@ async def test_changed_while_a_child_process_logs(client: LanguageClient, worksp
     steps = 6
     child = start_logging(workspace, "live", steps, 0.1)
     try:
+        expected = {(key, step) for key in ("pred", "weights") for step in range(steps)}
 
         def done(received: list[dict[str, Any]]) -> bool:
-            return any(
-                n["run"] == "workspace:live" and n["lastStep"] == steps - 1 for n in received
-            )
+            # every line, not just the last step: one step's lines may come in two notices
+            seen = {(i["key"], i["step"]) for n in received if n["run"] == "workspace:live"
+                    for i in n["items"]}  # fmt: skip
+            return expected <= seen
 
         await notes.wait_for(done)
     finally:

@@ -50,14 +50,20 @@ _AFTER_FILES = (
     + rb'|,"time":' + _NUMBER
     + rb'|,"item":(' + _COUNT + rb"))*"
 )  # fmt: skip
-_LINE = re.compile(
+_LINE_PATTERN = (
     rb'\{"v":1,"step":(' + _COUNT + rb'),"key":' + _PLAIN + rb',"kind":' + _PLAIN
     + rb',"files":\[' + _FILE + rb"(?:," + _FILE + rb")*\]" + _AFTER_FILES + rb"\}"
 )  # fmt: skip
 
-_LINES = re.compile(rb"^" + _LINE.pattern + rb"$", re.MULTILINE)
-# The same, the whole line as a first group: what findall gives for a block.
-_ROWS = re.compile(rb"^(" + _LINE.pattern + rb")$", re.MULTILINE)
+# Every line of a block: what the index load runs (compiled at import, a few milliseconds).
+_LINES = re.compile(rb"^" + _LINE_PATTERN + rb"$", re.MULTILINE)
+
+
+@functools.cache
+def _line() -> re.Pattern[bytes]:
+    """One line (compiled when first needed: lines are mostly taken block by block)."""
+    return re.compile(_LINE_PATTERN)
+
 
 QuickFields = tuple[str, int, int | None, str]
 
@@ -95,7 +101,7 @@ def quick_fields(row: bytes) -> QuickFields | None:
     ``item`` member. ``None`` as a whole means "not recognised" (not "invalid"): parse the
     line with ``json.loads`` then.
     """
-    match = _LINE.fullmatch(row)
+    match = _line().fullmatch(row)
     return None if match is None else _fields(match, row)
 
 
@@ -128,14 +134,16 @@ def whole_block(block: bytes) -> Columns | None:
     ``block`` holds complete lines (ending with a newline). One ``findall`` over the block
     and no Python work per line: the quick path for a whole index. The answer is exactly
     what :func:`split_lines` gives line by line: a match never spans a newline and is
-    anchored at both ends, so as many matches as newlines means every line matched. ``None``
-    (a line is blank, broken, in another layout, or not valid UTF-8) means "take the block
-    line by line".
+    anchored at both ends, so as many matches as lines means every line matched (and the
+    n-th match is the n-th line). ``None`` (a line is blank, broken, in another layout, or
+    not valid UTF-8) means "take the block line by line".
     """
     if block and not block.endswith(b"\n"):
         raise ValueError("the block must end with a newline")
-    found = _ROWS.findall(block)
-    if len(found) != block.count(b"\n"):
+    found = _LINES.findall(block)
+    rows = block.split(b"\n")
+    del rows[-1]  # after the last newline: nothing
+    if len(found) != len(rows):
         return None
     if not block.isascii():
         try:
@@ -144,9 +152,9 @@ def whole_block(block: bytes) -> Columns | None:
             return None
     if not found:
         return Columns([], [], [], [], [])
-    rows, steps, keys, kinds, items = zip(*found, strict=True)
+    steps, keys, kinds, items = zip(*found, strict=True)
     return Columns(
-        list(rows),
+        rows,
         list(map(_text, keys)),
         list(map(int, steps)),
         list(items),
