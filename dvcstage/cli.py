@@ -99,6 +99,12 @@ def _templates(args: argparse.Namespace) -> int:
 
 
 def _view(args: argparse.Namespace) -> int:
+    from dvcstage_lsp.extras import missing_extra_message
+
+    missing = missing_extra_message("view", "dvcstage view")
+    if missing:
+        print(f"dvcstage view: {missing}", file=sys.stderr)
+        return 1
     from .view.serve import ViewOptions, run
 
     return run(

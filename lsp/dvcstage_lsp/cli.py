@@ -92,6 +92,12 @@ class _BoundedFormatter(logging.Formatter):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until the client disconnects."""
     args = parser().parse_args(argv)
+    from .extras import missing_extra_message
+
+    missing = missing_extra_message("lsp", "dvcstage-lsp")
+    if missing:
+        print(f"dvcstage-lsp: {missing}", file=sys.stderr)
+        return 1
     level = logging.WARNING - 10 * min(args.verbose, 2)
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
