@@ -258,7 +258,7 @@ def check_queue_results(repo: Path, queued: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)  # a hang guard: beside the CPU hogs it takes 10+ minutes
 def test_pipeline_end_to_end(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     repo = make_pipeline_repo(tmp_path / "repo")
     exps = {"exp-a": 2, "exp-b": 3}
