@@ -38,7 +38,8 @@ CONTENT_TYPE = "application/vscode-jsonrpc; charset=utf-8"
 SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
 # What pygls' ServerCapabilitiesBuilder gives for the features create_server registers
-# (tests compare the two for several clients); "positionEncoding" is added per client.
+# (tests compare the two for several editors' capabilities); "positionEncoding" and the
+# will-save members of "textDocumentSync" depend on the client (see initialize_result).
 CAPABILITIES: dict[str, Any] = {
     "textDocumentSync": {"openClose": True, "change": 1, "save": True},
     "hoverProvider": True,
@@ -64,6 +65,15 @@ def position_encoding(params: dict[str, Any]) -> str:
 def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
     """The result of ``initialize`` for these params, as pygls computes it."""
     capabilities = {"positionEncoding": position_encoding(params), **CAPABILITIES}
+    text_document = (params.get("capabilities") or {}).get("textDocument") or {}
+    synchronization = text_document.get("synchronization") or {}
+    sync = dict(CAPABILITIES["textDocumentSync"])
+    for member in ("willSave", "willSaveWaitUntil"):
+        # pygls: "client supports it and the server has the feature"; it has not: False,
+        # or nothing when the client does not say
+        if synchronization.get(member) is not None:
+            sync[member] = False
+    capabilities["textDocumentSync"] = sync
     return {
         "capabilities": capabilities,
         "serverInfo": {"name": "dvcstage-lsp", "version": __version__},
