@@ -127,7 +127,7 @@ class ServerSupervisor:
             return ServerError(SERVER_NOT_RUNNING, reason)
         wait = max(0.0, self.next_start_at - time.monotonic())
         when = f"in {wait:.0f} s" if wait >= 1 else "now"
-        return ServerError(SERVER_NOT_RUNNING, f"{reason}\nrestarting it {when}")
+        return ServerError(SERVER_NOT_RUNNING, f"{reason}; restarting it {when}")
 
     async def request(self, method: str, params: Any) -> Any:
         """The running server's answer; a -32099 error saying when it restarts if none is."""
