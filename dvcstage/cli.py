@@ -103,7 +103,7 @@ def _view(args: argparse.Namespace) -> int:
 
     missing = missing_extra_message("view", "dvcstage view")
     if missing:
-        print(f"dvcstage view: {missing}", file=sys.stderr)
+        print(missing, file=sys.stderr)
         return 1
     from .view.serve import ViewOptions, run
 

@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     missing = missing_extra_message("lsp", "dvcstage-lsp")
     if missing:
-        print(f"dvcstage-lsp: {missing}", file=sys.stderr)
+        print(missing, file=sys.stderr)
         return 1
     level = logging.WARNING - 10 * min(args.verbose, 2)
     handler: logging.Handler = (
