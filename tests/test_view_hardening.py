@@ -218,8 +218,8 @@ async def _restarted(view: ViewServer) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_a_dead_language_server_is_restarted(workspace: Path) -> None:
-    # a first restart 3 s after the death: the request in between surely sees it down
-    env = {"DVCSTAGE_VIEW_FIRST_RESTART_S": "3"}
+    # a first restart 10 s after the death: the request in between surely sees it down
+    env = {"DVCSTAGE_VIEW_FIRST_RESTART_S": "10"}
     view = start_view(workspace, "--cache-dir", str(workspace.parent / "cache"), env=env)
     try:
         down, up = asyncio.run(_restarted(view))
