@@ -61,7 +61,8 @@ RUN_ID = f"workspace:{RUN_DIR}"
 IMAGE_KEYS = 8
 KEYS = 10
 SEED = 20240612
-GOALS = {"cold_s": 1.0, "item_p95_ms": 20.0, "changed_p95_ms": 250.0}
+# cold start: < 0.6 s on a quiet machine (< 1 s with the machine loaded, e.g. two CPU hogs)
+GOALS = {"cold_s": 0.6, "item_p95_ms": 20.0, "changed_p95_ms": 250.0}
 START_TIME = 1_718_000_000.0
 CHANGED_TIMEOUT_S = 10.0
 
@@ -537,7 +538,7 @@ def report(results: dict[str, Any]) -> str:
         "| measure | goal | measured |",
         "|---|---:|---:|",
         f"| cold start: spawn → `runs` + `media` answered (median of {len(cold['runs'])}) "
-        f"| < {GOALS['cold_s']:.0f} s | {_fmt(cold['total_s'], 's')} |",
+        f"| < {GOALS['cold_s']:g} s (quiet) | {_fmt(cold['total_s'], 's')} |",
         f"| … of which spawn → `initialize` answered (imports) | | "
         f"{_fmt(cold['initialize_s'], 's')} |",
         f"| … of which `initialized` → `runs` + `media` answered (index load) | | "

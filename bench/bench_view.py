@@ -2,7 +2,7 @@
 
 A run of ``--steps`` steps x 3 image keys (default 1,000 x 3) is synthesised in a temporary
 folder: ``dvclive/media.jsonl`` in the writer's layout, and every file of every item (images
-and masks as hard links to two small PNGs, a sidecar JSON per item of the first two keys).
+and masks as copies of two small PNGs, a sidecar JSON per item of the first two keys).
 The real ``dvcstage view --no-browser --port 0`` is started on it (a process, with its real
 language server child), and ``--clients`` clients (default 20) each open the page with the
 token, one WebSocket and an HTTP session, as the panel does, and scrub:
@@ -76,12 +76,12 @@ def synthesise(folder: Path, steps: int) -> int:
         for k, key in enumerate(KEYS):
             base = f"plots/images/{key}/{step}"
             (run / base).parent.mkdir(parents=True, exist_ok=True)
-            os.link(image, run / f"{base}.png")
+            shutil.copyfile(image, run / f"{base}.png")
             files: list[dict[str, Any]] = []
             sidecar: dict[str, Any] = {"caption": f"{key} {step}", "width": 64, "height": 64}
             if k == 0:
                 (run / f"{base}.masks").mkdir()
-                os.link(mask, run / f"{base}.masks/truth.png")
+                shutil.copyfile(mask, run / f"{base}.masks/truth.png")
                 files.append(
                     {
                         "path": f"{base}.masks/truth.png",

@@ -23,6 +23,7 @@ from dvclive.plots.utils import NumpyEncoder
 
 from .atomic import TEMP_MARK, SwapFile, remove_stale_temporaries, write_text_atomic
 from .dvcyaml import desired_dvcyaml, write_dvcyaml
+from .empty_repo import init_dvc as init_dvc_tolerating_no_commit
 from .errors import (
     InvalidMediaNameError,
     InvalidMediaTypeError,
@@ -228,6 +229,10 @@ class Live(DvcLive):
 
     def _own_sessions(self) -> set[Path]:
         return {self._writer.session} if self._writer is not None else set()
+
+    def _init_dvc(self) -> None:
+        # A repository without commits: DVCLive raises SCMError (see dvcstage/empty_repo.py).
+        init_dvc_tolerating_no_commit(self, super()._init_dvc)
 
     def _init_cleanup(self) -> None:
         discard_sessions(self._root, self._own_sessions())

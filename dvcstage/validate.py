@@ -23,16 +23,45 @@ from .names import IMAGE_SUFFIXES
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem, printed as ``file:line: message``."""
+    """One problem, printed as ``file:line:column: message`` (``file:line:`` without one)."""
 
     file: Path
     line: int
     message: str
+    column: int = 0
 
     def __str__(self) -> str:
         if self.line <= 0:  # about a whole file or folder
             return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+        where = f"{self.line}:{self.column}" if self.column else f"{self.line}"
+        return f"{self.file}:{where}: {self.message}"
+
+
+# -- positions (dvcstage.locate): each problem at the line and column of its value ----------
+
+
+def _schema_problems(path: Path, document: Any, schema: str) -> list[Problem]:
+    """``document``'s schema problems, each at the value it is about."""
+    if not schemas.schema_errors(schema, document):
+        return []
+    from .locate import schema_problems_at
+
+    text = path.read_text(encoding="utf-8")
+    return [
+        Problem(path, x.line, x.message, x.column)
+        for x in schema_problems_at(text, document, schema)
+    ]
+
+
+def _at(path: Path, where: tuple[str | int, ...], message: str) -> Problem:
+    """A problem at the value ``where`` points to in the JSON file ``path``."""
+    from .locate import value_position
+
+    line, column = value_position(path.read_text(encoding="utf-8"), where)
+    return Problem(path, line, message, column)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def find_runs(root: str | os.PathLike[str]) -> list[Path]:
@@ -50,7 +79,7 @@ def _load_json(path: Path) -> tuple[Any, list[Problem]]:
     try:
         return json.loads(path.read_text(encoding="utf-8")), []
     except json.JSONDecodeError as exc:
-        return None, [Problem(path, exc.lineno, f"not JSON: {exc.msg}")]
+        return None, [Problem(path, exc.lineno, f"not JSON: {exc.msg}", exc.colno)]
     except UnicodeDecodeError as exc:
         return None, [Problem(path, 1, f"not UTF-8: {exc.reason}")]
 
@@ -59,13 +88,14 @@ def _check_sidecar(path: Path) -> list[Problem]:
     document, problems = _load_json(path)
     if problems:
         return problems
-    problems = [Problem(path, 1, p) for p in schemas.schema_errors(schemas.IMAGE_SIDECAR, document)]
+    problems = _schema_problems(path, document, schemas.IMAGE_SIDECAR)
     if problems:
         return problems
     for name, mask in (document.get("masks") or {}).items():
         mask_path = path.parent / mask["path"]
         if not mask_path.is_file():
-            problems.append(Problem(path, 1, f"masks/{name}: {mask['path']} does not exist"))
+            message = f"masks/{name}: {mask['path']} does not exist"
+            problems.append(_at(path, ("masks", name, "path"), message))
             continue
         try:
             with PILImage.open(mask_path) as opened:
@@ -75,7 +105,8 @@ def _check_sidecar(path: Path) -> list[Problem]:
             continue
         expected = (document.get("width"), document.get("height"))
         if None not in expected and size != expected:
-            problems.append(Problem(path, 1, f"masks/{name}: size {size} differs from {expected}"))
+            message = f"masks/{name}: size {size} differs from {expected}"
+            problems.append(_at(path, ("masks", name), message))
     return problems
 
 
@@ -88,10 +119,12 @@ def _check_document(path: Path, schema: str) -> list[Problem]:
     document, problems = _load_json(path)
     if problems:
         return problems
-    problems = [Problem(path, 1, p) for p in schemas.schema_errors(schema, document)]
-    for file in document.get("files", []) if isinstance(document, dict) and not problems else []:
+    problems = _schema_problems(path, document, schema)
+    files = document.get("files", []) if isinstance(document, dict) and not problems else []
+    for number, file in enumerate(files):
         if not (path.parent / file["path"]).is_file():
-            problems.append(Problem(path, 1, f"files: {file['path']} does not exist"))
+            message = f"files: {file['path']} does not exist"
+            problems.append(_at(path, ("files", number, "path"), message))
     return problems
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 # scripts/test sets this: there, everything a test needs has been installed, so a skip
 # (no Chromium, no node_modules, ...) means a broken setup and fails the run.
 NO_SKIPS = os.environ.get("DVCSTAGE_NO_SKIPS") == "1"
@@ -39,6 +43,36 @@ def exp_run(repo: Path, name: str, *params: str, env: Mapping[str, str] | None =
     """``dvc exp run -n NAME PARAMS`` in ``repo``; fails with DVC's output."""
     done = run("dvc", "exp", "run", "-n", name, *params, cwd=repo, check=False, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def copy_committed(paths: list[str], dest: Path, root: Path = ROOT) -> None:
+    """Copy ``paths`` (files or folders) as committed at ``root``'s HEAD into ``dest``.
+
+    Tests never read the repository's working tree for files its commands change: the demo
+    and the README's examples (``dvc exp run -S train.lr=0.05``, ``dvcstage templates
+    install``) rewrite ``params.yaml``, ``dvc.yaml`` and ``.dvc/``. Outside a git checkout (an
+    unpacked sdist) the files are copied as they are.
+    """
+    inside = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True
+    )
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        for name in paths:
+            source, target = root / name, dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__py*"))
+            else:
+                shutil.copy2(source, target)
+        return
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", "--", *paths],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
 
 
 def make_repo(path: Path) -> Path:

@@ -28,6 +28,7 @@ from pytest_lsp.client import register_lsp_features
 
 LSP_DIR = Path(__file__).resolve().parents[1] / "lsp"
 RUN = "workspace:dvclive"
+HANG_GUARD_S = 100.0  # only turns a hang into a failure; far above any real delay
 
 LOG_RUNS = textwrap.dedent(
     """
@@ -325,10 +326,10 @@ async def test_new_steps_refresh_the_lenses(
     assert not any("later" in title for title in titles)
     index = workspace / "dvclive" / "media.jsonl"
     line = next(json.loads(x) for x in index.read_text().splitlines() if '"key":"examples"' in x)
+    refreshes.event.clear()  # before the change that makes the server ask for a refresh
     with index.open("a") as handle:
         for step in (0, 1):
             handle.write(json.dumps(line | {"key": "later", "step": step}) + "\n")
-    refreshes.event.clear()
-    await asyncio.wait_for(refreshes.event.wait(), 10)
+    await asyncio.wait_for(refreshes.event.wait(), HANG_GUARD_S)
     titles = [lens.command.title for lens in await client.text_document_code_lens_async(params)]
     assert "dvcstage: later — 2 steps" in titles

@@ -133,7 +133,7 @@ async def client(lsp_client: LanguageClient, repo: Path) -> AsyncIterator[None]:
     await lsp_client.initialize_session(params)
     notes: Notes = lsp_client.notes  # type: ignore[attr-defined]
     await notes.wait_for(
-        lambda r: sum(1 for n in r if n.get("kind") == "experiment" and n.get("new")) >= 2, 60
+        lambda r: sum(1 for n in r if n.get("kind") == "experiment" and n.get("new")) >= 2
     )
     yield
     await lsp_client.shutdown_session()
@@ -326,7 +326,6 @@ async def test_a_removed_experiment_is_announced(client: LanguageClient, repo: P
     subprocess.run([str(BIN / "dvc"), "exp", "remove", "exp-a"], cwd=repo, check=True, env=env)
     await notes.wait_for(
         lambda r: any(n["run"] == "experiment:exp-a:dvclive" and n.get("removed") for n in r),
-        30,
     )
     assert "experiment:exp-a:dvclive" not in await runs_by_id(client)
     shutil.rmtree(cache_dir(repo), ignore_errors=True)

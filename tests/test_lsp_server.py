@@ -24,7 +24,7 @@ import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
-from pytest_lsp.client import register_lsp_features
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from dvcstage import schemas
 
@@ -32,6 +32,9 @@ pytestmark = pytest.mark.timeout(120)
 
 LSP_DIR = Path(__file__).resolve().parents[1] / "lsp"
 SIDE = 24
+# Waits on the server end when what they wait for arrived; this bound only turns a hang into
+# a failure with a message (the machine may be loaded: it is far above any real delay).
+HANG_GUARD_S = 100.0
 
 LOG_RUN = textwrap.dedent(
     """
@@ -103,45 +106,66 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Notes:
-    """``dvcstage/changed`` notifications the client received."""
+    """Notifications the client received, kept from the client's start.
+
+    Every wait is on what is recorded here, so a notification that arrives before the test
+    starts waiting is never lost: a test takes ``len(notes.received)`` (or just checks the
+    whole list) before the action, then waits for a predicate on what came after.
+    """
 
     def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
+        self.received: list[Any] = []
         self.event = asyncio.Event()
         self.registrations: list[Any] = []
+        self.registered = asyncio.Event()
 
-    def add(self, params: dict[str, Any]) -> None:
+    def add(self, params: Any) -> None:
         self.received.append(params)
         self.event.set()
 
-    async def wait_for(self, predicate: Any, timeout: float) -> None:
-        """Wait until ``predicate(received)`` holds."""
+    async def wait_for(self, predicate: Any, timeout: float = HANG_GUARD_S) -> Any:
+        """Wait until ``predicate(received)`` holds (``timeout`` only guards against a hang)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not predicate(self.received):
+        while not (found := predicate(self.received)):
             self.event.clear()
             remaining = deadline - loop.time()
-            assert remaining > 0, f"timed out; received {self.received[-3:]}"
+            assert remaining > 0, f"nothing after {timeout} s; received {self.received[-3:]}"
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.event.wait(), remaining)
+        return found
 
 
 def make_client() -> LanguageClient:
-    """pytest-lsp's client, keeping custom params as plain JSON and recording notifications."""
+    """pytest-lsp's client, keeping custom params as plain JSON and recording notifications.
+
+    ``client.notes`` records ``dvcstage/changed`` and ``client.published`` every
+    ``textDocument/publishDiagnostics``, from the start: waits never miss one that came early.
+    """
     from dvcstage_lsp.server import plain_converter
 
     client = LanguageClient(converter_factory=plain_converter)
-    register_lsp_features(client)
+    features = dict(DEFAULT_CLIENT_FEATURES)
+    default_publish = features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    register_lsp_features(client, features)
     notes = Notes()
+    published = Notes()
     client.notes = notes  # type: ignore[attr-defined]
+    client.published = published  # type: ignore[attr-defined]
 
     @client.feature("dvcstage/changed")
     def changed(params: dict[str, Any]) -> None:
         notes.add(params)
 
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish(params: types.PublishDiagnosticsParams) -> None:
+        default_publish(client, params)
+        published.add(params)
+
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
         notes.registrations.append(params)
+        notes.registered.set()
 
     return client
 
@@ -324,7 +348,7 @@ async def test_paths_outside_the_workspace_are_refused(
     ]
     (run_dir / "media.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     notes: Notes = client.notes  # type: ignore[attr-defined]
-    await notes.wait_for(lambda r: any(n["run"] == "workspace:hostile" for n in r), 10)
+    await notes.wait_for(lambda r: any(n["run"] == "workspace:hostile" for n in r))
     for step in (0, 1):
         result = await request(
             client, "dvcstage/item", {"run": "workspace:hostile", "key": "evil", "step": step}
@@ -339,17 +363,15 @@ async def test_changed_while_a_child_process_logs(client: LanguageClient, worksp
     steps = 6
     child = start_logging(workspace, "live", steps, 0.1)
     try:
+        expected = {(key, step) for key in ("pred", "weights") for step in range(steps)}
 
-        def done(received: list[dict[str, Any]]) -> bool:  # the last image and histogram
-            last = {
-                (i["key"], i["step"])
-                for n in received
-                if n["run"] == "workspace:live"
-                for i in n["items"]
-            }
-            return {("pred", steps - 1), ("weights", steps - 1)} <= last
+        def done(received: list[dict[str, Any]]) -> bool:
+            # every line, not just the last step: one step's lines may come in two notices
+            seen = {(i["key"], i["step"]) for n in received if n["run"] == "workspace:live"
+                    for i in n["items"]}  # fmt: skip
+            return expected <= seen
 
-        await notes.wait_for(done, 60)
+        await notes.wait_for(done)
     finally:
         assert child.wait(timeout=60) == 0
     mine = [n for n in notes.received if n["run"] == "workspace:live"]
@@ -384,10 +406,14 @@ _versions = iter(range(1, 1_000_000))
 
 
 async def _diagnose(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
-    """Open ``text`` as ``path``; the diagnostics published for this version of it."""
+    """Open ``text`` as ``path``; the diagnostics published for this version of it.
+
+    The client records every publication from its start (``client.published``), so the
+    answer is found however early it arrives.
+    """
     uri = path.as_uri()
     version = next(_versions)
-    waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    published: Notes = client.published  # type: ignore[attr-defined]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
@@ -395,11 +421,11 @@ async def _diagnose(client: LanguageClient, path: Path, text: str) -> list[types
             )
         )
     )
-    while True:
-        params = await asyncio.wait_for(waiting, 30)  # generous: the machine may be busy
-        if params.uri == uri and params.version == version:
-            break
-        waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    def this_version(received: list[types.PublishDiagnosticsParams]) -> Any:
+        return next((p for p in received if p.uri == uri and p.version == version), None)
+
+    params = await published.wait_for(this_version)
     diagnostics = list(params.diagnostics)
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
@@ -463,10 +489,7 @@ async def test_dynamic_registration_of_the_file_watcher(workspace: Path) -> None
     try:
         await client.initialize_session(init_params(workspace, dynamic_watch=True))
         notes: Notes = client.notes  # type: ignore[attr-defined]
-        for _ in range(100):
-            if notes.registrations:
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(notes.registered.wait(), HANG_GUARD_S)
         (registration,) = notes.registrations[0].registrations
         assert registration.method == "workspace/didChangeWatchedFiles"
         assert registration.register_options["watchers"][0]["globPattern"] == "**/media.jsonl"
@@ -481,7 +504,7 @@ async def test_dynamic_registration_of_the_file_watcher(workspace: Path) -> None
                 changes=[types.FileEvent(uri=index.as_uri(), type=types.FileChangeType.Changed)]
             )
         )
-        await notes.wait_for(lambda r: bool(r), 10)
+        await notes.wait_for(lambda r: bool(r))
         assert notes.received[0]["run"] == RUN and notes.received[0]["lastStep"] == 50
         assert notes.received[0]["items"] == [
             {"key": line["key"], "step": 50, "kind": line["kind"]}

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,14 +22,21 @@ from typing import Any
 
 import pytest
 import test_remotes
-from conftest import BIN, run
+from conftest import BIN, copy_committed, run
 from test_remotes import add_remotes, check_pull, digests, push_everywhere
 
 from dvcstage import plot_templates
 from dvcstage.validate import validate_tree
 
-ROOT = Path(__file__).resolve().parent.parent
-PIPELINE_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", ".dvc/.gitignore")
+PIPELINE_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".dvc/config",
+    ".dvc/.gitignore",
+    ".dvc/plots",
+    "pipeline",
+]
 SMALL = ("-S", "train.train_images=48", "-S", "train.val_images=8", "-S", "train.log_images=3")
 # DVC checks out the stage's outs before the first run, when no dvc.lock knows them yet.
 FIRST_RUN_NOTE = "No file hash info found for"
@@ -46,11 +52,7 @@ def _venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def make_pipeline_repo(path: Path) -> Path:
     """A git repository holding the project's pipeline files, committed (as a fresh clone)."""
     path.mkdir(parents=True)
-    for name in PIPELINE_FILES:
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, path / name)
-    shutil.copytree(ROOT / "pipeline", path / "pipeline", ignore=shutil.ignore_patterns("__py*"))
-    shutil.copytree(ROOT / ".dvc" / "plots", path / ".dvc" / "plots")
+    copy_committed(PIPELINE_FILES, path)  # not the working tree: the demo changes it
     run("git", "init", "-q", "-b", "main", cwd=path)
     run("git", "config", "user.email", "test@example.com", cwd=path)
     run("git", "config", "user.name", "test", cwd=path)
@@ -258,7 +260,7 @@ def check_queue_results(repo: Path, queued: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)  # a hang guard: beside the CPU hogs it takes 10+ minutes
 def test_pipeline_end_to_end(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     repo = make_pipeline_repo(tmp_path / "repo")
     exps = {"exp-a": 2, "exp-b": 3}
@@ -300,9 +302,10 @@ def test_pipeline_end_to_end(tmp_path: Path, request: pytest.FixtureRequest) -> 
     check_queue_results(repo, run_queue(repo))
 
 
-def test_repository_ships_the_templates() -> None:
+def test_repository_ships_the_templates(tmp_path: Path) -> None:
     """``.dvc/plots`` holds every shipped template, unchanged (`dvcstage templates install`)."""
-    assert plot_templates.stale_templates(ROOT / ".dvc") == []
+    copy_committed([".dvc/plots"], tmp_path)
+    assert plot_templates.stale_templates(tmp_path / ".dvc") == []
 
 
 def test_template_install(tmp_path: Path) -> None:

@@ -199,14 +199,16 @@ def _pump(stream: IO[str], sink: list[str]) -> None:
         sink.append(line)
 
 
-def start_view(folder: Path, *args: str, timeout: float = 90.0) -> ViewServer:
+def start_view(
+    folder: Path, *args: str, timeout: float = 90.0, env: dict[str, str] | None = None
+) -> ViewServer:
     """Start ``dvcstage view --no-browser --port 0 FOLDER ARGS``; wait for its URL."""
     process = subprocess.Popen(
         [str(BIN / "dvcstage"), "view", "--no-browser", "--port", "0", *args, str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=child_env(folder.parent),
+        env={**child_env(folder.parent), **(env or {})},
     )
     assert process.stdout is not None and process.stderr is not None
     stderr: list[str] = []

@@ -173,7 +173,8 @@ def test_validate_reports_file_and_line(
     capsys.readouterr()
     assert cli_main(["validate", "."]) == 1
     out = capsys.readouterr().out
-    assert f"{sidecar}:1: annotations/a/0/box: 'top' is a required property" in out
+    column = sidecar.read_text().index('"box"') + 1  # at the member it is about
+    assert f"{sidecar}:1:{column}: annotations/a/0/box: 'top' is a required property" in out
     assert "2.masks/m.png does not exist" in out
     assert f"{Path(live.dir) / 'media.jsonl'}:7: (root): 'step' is a required property" in out
 

@@ -13,6 +13,10 @@ Route                    What
 
 Every route needs the token (cookie or ``?token=``) and a ``Host`` naming this server, else
 403. Every response carries a Content-Security-Policy and ``X-Content-Type-Options: nosniff``.
+
+A panel's requests are small (a run id, a key, a step): a WebSocket message larger than
+``MAX_REQUEST_BYTES`` is answered with an error naming the limit and never reaches the
+language server; one larger than ``MAX_MESSAGE_BYTES`` closes the socket (code 1009).
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files as package_files
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
 from .answers import AnswerCache
 from .auth import TOKEN_PARAMETER, Access
 from .files import FILES_PREFIX, FileRefusedError, FileRoots, rewrite_file_uris
-from .lsp_bridge import METHOD_PREFIX, LanguageServerBridge, ServerError
+from .lsp_bridge import METHOD_PREFIX, ServerError
 from .page import NOTHING_CSP, WEBSOCKET_PATH, file_csp, new_nonce, page_csp, panel_page
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,15 @@ METHOD_NOT_FOUND = -32601
 INVALID_REQUEST = -32600
 SEND_TIMEOUT = 10.0
 SMALL_FILE = 1 << 20
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 1 << 20
+
+
+class Requester(Protocol):
+    """What answers the panel's requests: the language server's supervisor (or a bridge)."""
+
+    async def request(self, method: str, params: Any) -> Any:
+        """The answer to ``method``; raises :class:`ServerError`."""
 
 
 @dataclass
@@ -51,10 +64,16 @@ class ViewState:
 
     access: Access
     roots: FileRoots
-    bridge: LanguageServerBridge | None = None
+    bridge: Requester | None = None
     answers: AnswerCache | None = field(default_factory=AnswerCache)
     static_dir: Path = STATIC_DIR
     sockets: set[PanelSocket] = field(default_factory=set)
+
+    def send_command(self, command: str, args: Any = None) -> None:
+        """Send a host command (docs/panel-host.md) to every open panel."""
+        text = json.dumps({"kind": "command", "command": command, "args": args or {}})
+        for socket in list(self.sockets):
+            socket.send_later(text)
 
     def broadcast(self, method: str, params: Any) -> None:
         """Send a server notification to every open panel (stale answers are dropped)."""
@@ -216,7 +235,7 @@ async def panel_socket(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     if not state.access.origin_ok(request.headers.get("Origin"), request.headers.get("Host")):
         return _forbidden("cross-origin WebSocket")
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=1 << 20)
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     socket = PanelSocket(ws)
     state.sockets.add(socket)
@@ -249,6 +268,13 @@ async def _answer(state: ViewState, socket: PanelSocket, text: str) -> None:
         return
     reply: dict[str, Any] = {"kind": "response", "id": msg_id}
     try:
+        size = len(text.encode())
+        if size > MAX_REQUEST_BYTES:
+            raise ServerError(
+                INVALID_REQUEST,
+                f"request of {size:,} bytes refused: a panel request may hold at most "
+                f"{MAX_REQUEST_BYTES:,} bytes",
+            )
         if not isinstance(method, str) or not method.startswith(METHOD_PREFIX):
             raise ServerError(METHOD_NOT_FOUND, f"method not forwarded: {method}")
         if state.bridge is None:
@@ -271,7 +297,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 def create_app(state: ViewState) -> web.Application:
     """The aiohttp application for ``state`` (the bridge may be attached later)."""
-    app = web.Application(middlewares=[guard], client_max_size=1 << 16)
+    app = web.Application(middlewares=[guard], client_max_size=MAX_REQUEST_BYTES)
     app[STATE] = state
     app.on_response_prepare.append(_security_headers)
     app.on_shutdown.append(_close_sockets)

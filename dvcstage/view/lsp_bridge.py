@@ -6,7 +6,11 @@ pygls' language client. The bridge initialises it on the workspace folder, forwa
 ``dvcstage/*`` requests, hands every ``dvcstage/changed`` notification to a callback, and
 stops the child (``shutdown``, ``exit``, then a kill) when the view stops. If the child dies,
 every request fails with code -32099 and a message that says why (its exit code and the end of
-its error output).
+its error output); :mod:`.supervisor` then starts a new one.
+
+The child's error output is read in bounded chunks to its end, whatever it writes (a line of
+any length, binary noise): a reader that stopped would let the pipe fill, block the child on
+its next write, and keep its exit from ever being seen.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ METHOD_PREFIX = "dvcstage/"
 SERVER_NOT_RUNNING = -32099
 INTERNAL_ERROR = -32603
 STDERR_LINES_KEPT = 20
+STDERR_CHUNK = 64 * 1024
+STDERR_LINE_KEPT_CHARS = 2000
 
 
 class ServerError(Exception):
@@ -148,15 +154,40 @@ class LanguageServerBridge:
         self.client.initialized(types.InitializedParams())
 
     async def _drain_stderr(self, stream: asyncio.StreamReader) -> None:
-        # Read so that the child never blocks on a full pipe; keep the end for error reports.
-        while line := await stream.readline():
-            text = line.decode(errors="replace").rstrip()
-            self._stderr.append(text)
-            logger.debug("dvcstage-lsp: %s", text)
+        """Read the child's error output to its end, in bounded chunks; keep its last lines.
+
+        ``readline()`` would raise on a line longer than the stream's limit (64 KiB) and
+        reading would stop there; chunks never do. Each kept line holds at most
+        ``STDERR_LINE_KEPT_CHARS`` bytes of the line (and says how long it was).
+        """
+        kept = bytearray()
+        length = 0
+        while chunk := await stream.read(STDERR_CHUNK):
+            start = 0
+            while True:
+                newline = chunk.find(b"\n", start)
+                piece = chunk[start:] if newline < 0 else chunk[start:newline]
+                room = STDERR_LINE_KEPT_CHARS - len(kept)
+                if room > 0:
+                    kept += piece[:room]
+                length += len(piece)
+                if newline < 0:
+                    break
+                self._keep_stderr_line(bytes(kept), length)
+                kept, length, start = bytearray(), 0, newline + 1
+        if length:
+            self._keep_stderr_line(bytes(kept), length)
+
+    def _keep_stderr_line(self, start: bytes, length: int) -> None:
+        text = start.decode(errors="replace").rstrip()
+        if length > len(start):
+            text += f" … ({length:,} bytes)"
+        self._stderr.append(text)
+        logger.debug("dvcstage-lsp: %s", text)
 
     async def _watch_exit(self, process: asyncio.subprocess.Process) -> None:
         code = await process.wait()
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(Exception):  # the end of its error output, if it comes soon
             await asyncio.wait_for(asyncio.shield(self._tasks[1]), 1.0)
         tail = "\n".join(self._stderr)
         self.failure = f"the language server exited with code {code}" + (
@@ -188,8 +219,16 @@ class LanguageServerBridge:
                 raise ServerError(SERVER_NOT_RUNNING, self.failure) from exc
             raise ServerError(INTERNAL_ERROR, f"{method}: {exc}") from exc
 
-    async def stop(self, timeout: float = 3.0) -> None:
-        """Ask the child to shut down and exit; kill it if it does not within ``timeout``."""
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None before :meth:`start`)."""
+        return None if self.process is None else self.process.pid
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Ask the child to shut down and exit; kill it if it does not within ``timeout``.
+
+        Returns within about ``timeout`` + 1 s whatever the child does.
+        """
         self.stopping = True
         process = self.process
         if process is not None and process.returncode is None:
@@ -199,8 +238,13 @@ class LanguageServerBridge:
             try:
                 await asyncio.wait_for(process.wait(), timeout / 2)
             except asyncio.TimeoutError:
-                process.kill()
-                await process.wait()
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                try:
+                    # wait() also waits for the pipes' end; a stuck pipe must not keep us here
+                    await asyncio.wait_for(process.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    logger.warning("the language server (pid %s) did not exit", process.pid)
         self.client._stop_event.set()
         for task in self._tasks:
             task.cancel()

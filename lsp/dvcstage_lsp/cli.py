@@ -88,9 +88,30 @@ def parser() -> argparse.ArgumentParser:
     return command
 
 
+MAX_LOG_RECORD = 4000
+
+
+class _BoundedFormatter(logging.Formatter):
+    """Log records cut to ``MAX_LOG_RECORD`` characters: pygls logs a failed request with its
+    params, which a client may make as long as it likes (and the reader of our error output
+    need not handle endless lines)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if len(text) > MAX_LOG_RECORD:
+            text = f"{text[:MAX_LOG_RECORD]} … ({len(text):,} characters)"
+        return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until the client disconnects."""
     args = parser().parse_args(argv)
+    from .extras import missing_extra_message
+
+    missing = missing_extra_message("lsp", "dvcstage-lsp")
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
     level = logging.WARNING - 10 * min(args.verbose, 2)
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
@@ -98,12 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .credentials import RedactingFilter  # a remote's URL may hold a token
 
     handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(name)s %(message)s")
+    handler.setFormatter(_BoundedFormatter("%(asctime)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
     from .options import ServerOptions
     from .remote_exps import RemoteSettingError, check_remote_setting
     from .revisions import RevisionSpec, RevisionSpecError
-    from .server import create_server
 
     try:
         revisions = RevisionSpec.parse(args.revisions, args.max_revisions)
@@ -120,11 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         remote_interval=max(0.1, args.remote_interval),
         remote_timeout=max(0.1, args.remote_timeout),
     )
+    if not (args.tcp or args.ws):
+        from .fastfront import serve_stdio
+
+        serve_stdio(options)  # the first answers before pygls is even imported
+        return 0
+    from .server import create_server
+
     server = create_server(options)
     if args.tcp:
         server.start_tcp(*args.tcp)
-    elif args.ws:
-        server.start_ws(*args.ws)
     else:
-        server.start_io()
+        server.start_ws(*args.ws)
     return 0

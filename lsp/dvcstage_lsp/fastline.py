@@ -21,19 +21,15 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-# A JSON string: no raw control characters, only valid escapes (written "unrolled", so a
-# line that does not match fails in linear time). Bytes >= 0x80 are allowed here;
-# quick_fields checks that a line holding any is valid UTF-8.
-_CHARS = rb'[^"\\\x00-\x1f]*'
-_STRING = rb'"' + _CHARS + rb'(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})' + _CHARS + rb')*"'
+# The grammar's building blocks are the index's own (dvcstage.index_grammar, where the
+# validator's grammar of schema-valid lines is built from them too).
+from dvcstage.index_grammar import COUNT as _COUNT
+from dvcstage.index_grammar import FLAT_OBJECT as _FLAT_OBJECT
+from dvcstage.index_grammar import NUMBER as _NUMBER
+from dvcstage.index_grammar import STRING as _STRING
+
 # A key or kind: non-empty and without escapes, so its bytes are its text.
 _PLAIN = rb'"([^"\\\x00-\x1f]+)"'
-# A non-negative integer as JSON writes it (bounded: Python refuses huge integer literals).
-_COUNT = rb"(?:0|[1-9][0-9]{0,17})"
-_NUMBER = rb"-?(?:0|[1-9][0-9]{0,99})(?:\.[0-9]{1,100})?(?:[eE][+-]?[0-9]{1,4})?"
-_SCALAR = rb"(?:" + _STRING + rb"|" + _NUMBER + rb"|true|false|null)"
-_MEMBER = _STRING + rb":" + _SCALAR
-_FLAT_OBJECT = rb"\{(?:" + _MEMBER + rb"(?:," + _MEMBER + rb")*)?\}"
 _FILE = (
     rb'\{"path":' + _STRING + rb',"role":' + _STRING
     + rb'(?:,"bytes":' + _NUMBER + rb")?"
@@ -50,14 +46,20 @@ _AFTER_FILES = (
     + rb'|,"time":' + _NUMBER
     + rb'|,"item":(' + _COUNT + rb"))*"
 )  # fmt: skip
-_LINE = re.compile(
+_LINE_PATTERN = (
     rb'\{"v":1,"step":(' + _COUNT + rb'),"key":' + _PLAIN + rb',"kind":' + _PLAIN
     + rb',"files":\[' + _FILE + rb"(?:," + _FILE + rb")*\]" + _AFTER_FILES + rb"\}"
 )  # fmt: skip
 
-_LINES = re.compile(rb"^" + _LINE.pattern + rb"$", re.MULTILINE)
-# The same, the whole line as a first group: what findall gives for a block.
-_ROWS = re.compile(rb"^(" + _LINE.pattern + rb")$", re.MULTILINE)
+# Every line of a block: what the index load runs (compiled at import, a few milliseconds).
+_LINES = re.compile(rb"^" + _LINE_PATTERN + rb"$", re.MULTILINE)
+
+
+@functools.cache
+def _line() -> re.Pattern[bytes]:
+    """One line (compiled when first needed: lines are mostly taken block by block)."""
+    return re.compile(_LINE_PATTERN)
+
 
 QuickFields = tuple[str, int, int | None, str]
 
@@ -95,7 +97,7 @@ def quick_fields(row: bytes) -> QuickFields | None:
     ``item`` member. ``None`` as a whole means "not recognised" (not "invalid"): parse the
     line with ``json.loads`` then.
     """
-    match = _LINE.fullmatch(row)
+    match = _line().fullmatch(row)
     return None if match is None else _fields(match, row)
 
 
@@ -128,14 +130,16 @@ def whole_block(block: bytes) -> Columns | None:
     ``block`` holds complete lines (ending with a newline). One ``findall`` over the block
     and no Python work per line: the quick path for a whole index. The answer is exactly
     what :func:`split_lines` gives line by line: a match never spans a newline and is
-    anchored at both ends, so as many matches as newlines means every line matched. ``None``
-    (a line is blank, broken, in another layout, or not valid UTF-8) means "take the block
-    line by line".
+    anchored at both ends, so as many matches as lines means every line matched (and the
+    n-th match is the n-th line). ``None`` (a line is blank, broken, in another layout, or
+    not valid UTF-8) means "take the block line by line".
     """
     if block and not block.endswith(b"\n"):
         raise ValueError("the block must end with a newline")
-    found = _ROWS.findall(block)
-    if len(found) != block.count(b"\n"):
+    found = _LINES.findall(block)
+    rows = block.split(b"\n")
+    del rows[-1]  # after the last newline: nothing
+    if len(found) != len(rows):
         return None
     if not block.isascii():
         try:
@@ -144,9 +148,9 @@ def whole_block(block: bytes) -> Columns | None:
             return None
     if not found:
         return Columns([], [], [], [], [])
-    rows, steps, keys, kinds, items = zip(*found, strict=True)
+    steps, keys, kinds, items = zip(*found, strict=True)
     return Columns(
-        list(rows),
+        rows,
         list(map(_text, keys)),
         list(map(int, steps)),
         list(items),

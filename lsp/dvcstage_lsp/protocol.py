@@ -31,10 +31,19 @@ SCHEMAS = {
 }
 
 
+MAX_ERROR_MESSAGE = 2000
+
+
 class QueryError(Exception):
-    """A request that cannot be answered: sent back as a JSON-RPC error."""
+    """A request that cannot be answered: sent back as a JSON-RPC error.
+
+    The message is cut to ``MAX_ERROR_MESSAGE`` characters: it may quote what the client sent
+    (an unknown run id of any length), and it is logged as well as sent.
+    """
 
     def __init__(self, code: int, message: str) -> None:
+        if len(message) > MAX_ERROR_MESSAGE:
+            message = f"{message[: MAX_ERROR_MESSAGE - 30]}… ({len(message):,} characters)"
         super().__init__(message)
         self.code = code
         self.message = message

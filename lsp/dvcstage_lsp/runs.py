@@ -13,7 +13,7 @@ import gc
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -153,36 +153,133 @@ def check_line(value: Any) -> str | None:
 
 @dataclass
 class Appended:
-    """What one :meth:`RunIndex.refresh` found: new lines, or that the index was replaced."""
+    """What one :meth:`RunIndex.refresh` found: new lines, or that the index was replaced.
 
-    lines: list[IndexLine] = field(default_factory=list)
+    The lines are made when asked for (:attr:`lines`): a whole index loaded at start has no
+    reader for them.
+    """
+
     reset: bool = False
+    count: int = 0
+    _index: RunIndex | None = None
+    _start: int = 0
+
+    @property
+    def lines(self) -> list[IndexLine]:
+        """The valid lines read, in order."""
+        if self._index is None or not self.count:
+            return []
+        return self._index.lines_at(range(self._start, self._start + self.count))
+
+
+class LatestLines(Mapping[ItemKey, IndexLine]):
+    """The latest line of each (key, step, item) of a :class:`RunIndex`, as a read-only mapping.
+
+    Built when first looked into (``len`` of an index without list items needs no table):
+    the first answers of a freshly started server do not pay for it.
+    """
+
+    def __init__(self, index: RunIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, item: ItemKey) -> IndexLine:
+        return self._index.line_at(self._index._table()[item])
+
+    def __iter__(self) -> Iterator[ItemKey]:
+        return iter(self._index._table())
+
+    def __len__(self) -> int:
+        return self._index._distinct_items()
 
 
 class RunIndex:
-    """A run's media index in memory: latest line per (key, step, item), steps per key."""
+    """A run's media index in memory: latest line per (key, step, item), steps per key.
+
+    The valid lines are kept as columns (their raw bytes, key, step, list position, whether
+    the line has an ``item``, kind and line number), not as one object per line: a run of
+    100,000 items loads in one ``findall`` and a few list operations. :attr:`latest` gives
+    :class:`IndexLine` objects on demand.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
         self.line_count = 0
-        self.latest: dict[ItemKey, IndexLine] = {}
         self.keys: dict[str, KeyInfo] = {}
         self.last_step: int | None = None
         self.problems: list[tuple[int, str]] = []
+        self.latest = LatestLines(self)
         self._identity: tuple[int, int] | None = None
         self._size_seen = -1
         self._skipping = False
+        self._clear_columns()
+
+    def _clear_columns(self) -> None:
+        self._rows: list[bytes] = []
+        self._keys: list[str] = []
+        self._steps: list[int] = []
+        self._positions: list[int] = []
+        self._listed: list[bool] = []
+        self._kinds: list[str] = []
+        self._numbers: list[int] = []
+        self._any_listed = False
+        self._latest: dict[ItemKey, int] | None = {}  # None: not built since rows were taken
 
     def _clear(self) -> None:
         self.offset = 0
         self.line_count = 0
-        self.latest.clear()
+        self._clear_columns()
         self.keys.clear()
         self.last_step = None
         self.problems.clear()
         self._size_seen = -1
         self._skipping = False
+
+    def line_at(self, row: int) -> IndexLine:
+        """The valid line at ``row`` (0-based among the valid lines)."""
+        return IndexLine(
+            self._keys[row],
+            self._steps[row],
+            self._positions[row],
+            self._listed[row],
+            self._kinds[row],
+            self._numbers[row],
+            self._rows[row],
+        )
+
+    def lines_at(self, rows: range) -> list[IndexLine]:
+        """The valid lines at ``rows``."""
+        at = slice(rows.start, rows.stop)
+        return list(
+            map(
+                IndexLine,
+                self._keys[at],
+                self._steps[at],
+                self._positions[at],
+                self._listed[at],
+                self._kinds[at],
+                self._numbers[at],
+                self._rows[at],
+            )
+        )
+
+    def _table(self) -> dict[ItemKey, int]:
+        """(key, step, item) -> row of its latest line (built on first use, then kept)."""
+        if self._latest is None:
+            self._latest = dict(
+                zip(
+                    zip(self._keys, self._steps, self._positions, strict=True),
+                    range(len(self._rows)),
+                    strict=False,
+                )
+            )
+        return self._latest
+
+    def _distinct_items(self) -> int:
+        if self._latest is None and not self._any_listed:
+            # one item per (key, step): the steps seen per key say how many
+            return sum(len(info.steps) for info in self.keys.values())
+        return len(self._table())
 
     def _problem(self, number: int, message: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -209,12 +306,16 @@ class RunIndex:
         if stat.st_size == self._size_seen:
             return result
         self._size_seen = stat.st_size
+        first = len(self._rows)
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.offset)
-                result.lines = self._read_from(handle)
+                self._read_from(handle)
         except OSError as exc:
             self._problem(self.line_count + 1, f"cannot read: {exc}")
+        result.count = len(self._rows) - first
+        result._index = self
+        result._start = first
         return result
 
     def load_bytes(self, data: bytes) -> None:
@@ -222,14 +323,13 @@ class RunIndex:
         self._clear()
         self._read_from(io.BytesIO(data))
 
-    def _read_from(self, handle: Any) -> list[IndexLine]:
-        """The valid lines from the handle's position to the last complete line."""
-        lines: list[IndexLine] = []
+    def _read_from(self, handle: Any) -> None:
+        """Take the valid lines from the handle's position to the last complete line."""
         pending = b""
         while True:
             chunk: bytes = handle.read(READ_CHUNK)
             if not chunk:
-                return lines  # what is left in pending is a torn (or growing) last line
+                return  # what is left in pending is a torn (or growing) last line
             if self._skipping:  # inside an overlong line: drop it up to its newline
                 end = chunk.find(b"\n")
                 if end < 0:
@@ -243,7 +343,7 @@ class RunIndex:
             last = pending.rfind(b"\n")
             if last >= 0:
                 with _collector_paused(last > GC_PAUSE_BYTES):
-                    self._take_block(pending[: last + 1], lines)
+                    self._take_block(pending[: last + 1])
                 self.offset += last + 1
                 pending = pending[last + 1 :]
             if len(pending) > MAX_LINE_BYTES:
@@ -253,9 +353,10 @@ class RunIndex:
                 self.offset += len(pending)
                 pending = b""
 
-    def _take_block(self, block: bytes, lines: list[IndexLine]) -> None:
+    def _take_block(self, block: bytes, lines: list[IndexLine] | None = None) -> None:
         """Take every line of ``block`` (complete lines): the writer's layout through the
-        quick pre-parse, anything else through ``json.loads``.
+        quick pre-parse, anything else through ``json.loads``; the valid lines are added to
+        ``lines`` if given.
 
         A block whose lines are all in the writer's layout (a whole index, usually) is taken
         column by column (:meth:`_take_columns`); any other line by line
@@ -267,29 +368,51 @@ class RunIndex:
         else:
             self._take_columns(columns, lines)
 
-    def _take_columns(self, columns: Columns, lines: list[IndexLine]) -> None:
+    def _append(
+        self,
+        rows: list[bytes],
+        keys: list[str],
+        steps: list[int],
+        positions: list[int],
+        listed: list[bool],
+        kinds: list[str],
+        numbers: Iterable[int],
+    ) -> None:
+        """Add valid lines to the columns (and to the latest-line table if it is built)."""
+        first = len(self._rows)
+        self._rows += rows
+        self._keys += keys
+        self._steps += steps
+        self._positions += positions
+        self._listed += listed
+        self._kinds += kinds
+        self._numbers += numbers
+        self._any_listed = self._any_listed or any(listed)
+        if self._latest is not None:
+            if first == 0 and not self._latest:
+                self._latest = None  # a first block: built when first needed
+            else:
+                self._latest.update(
+                    zip(
+                        zip(keys, steps, positions, strict=True),
+                        range(first, len(self._rows)),
+                        strict=False,
+                    )
+                )
+
+    def _take_columns(self, columns: Columns, lines: list[IndexLine] | None = None) -> None:
         """Take lines all in the writer's layout, with as little Python work per line as can be."""
         rows, keys, steps, items, kinds = columns
         count = len(rows)
         if not count:
             return
+        first_row = len(self._rows)
         first = self.line_count + 1
         has_item = list(map(bool, items))
         positions = list(map(int, items)) if all(has_item) else [int(x or 0) for x in items]
-        new = list(
-            map(
-                IndexLine,
-                keys,
-                steps,
-                positions,
-                has_item,
-                kinds,
-                range(first, first + count),
-                rows,
-            )
-        )
-        self.latest.update(zip(zip(keys, steps, positions, strict=True), new, strict=True))
-        lines.extend(new)
+        self._append(rows, keys, steps, positions, has_item, kinds, range(first, first + count))
+        if lines is not None:
+            lines.extend(self.lines_at(range(first_row, first_row + count)))
         info_of = self.keys
         for key, kind in dict(zip(keys, kinds, strict=True)).items():  # the last kind of each key
             info = info_of.get(key)
@@ -314,73 +437,55 @@ class RunIndex:
             self.last_step = top
         self.line_count += count
 
-    def _take_lines(self, block: bytes, lines: list[IndexLine]) -> None:
+    def _take_lines(self, block: bytes, lines: list[IndexLine] | None = None) -> None:
         """Take every line of ``block`` one by one (see :meth:`_take_block`)."""
-        number = self.line_count
-        latest = self.latest
-        keys = self.keys
-        last_step = self.last_step
         for row, fields in split_lines(block):
-            number += 1
+            self.line_count += 1
             if fields is None:
-                self.last_step = last_step
-                line = self._take(row, number)
-                last_step = self.last_step
-                if line is not None:
-                    lines.append(line)
+                self._take(row, self.line_count, lines)
                 continue
             key, step, item, kind = fields
-            position = 0 if item is None else item
-            line = IndexLine(key, step, position, item is not None, kind, number, row)
-            latest[(key, step, position)] = line
-            info = keys.get(key)
-            if info is None:
-                info = keys[key] = KeyInfo(kind=kind)
-            else:
-                info.kind = kind
-            if step not in info.steps:
-                info.steps.add(step)
-                info._sorted = None
-            if item is not None:
-                info.items.add(item)
-            if last_step is None or step > last_step:
-                last_step = step
-            lines.append(line)
-        self.last_step = last_step
-        self.line_count = number
+            self._record(key, step, item, kind, row, lines)
 
-    def _take(self, row: bytes, number: int) -> IndexLine | None:
+    def _record(
+        self,
+        key: str,
+        step: int,
+        item: int | None,
+        kind: str,
+        row: bytes,
+        lines: list[IndexLine] | None,
+    ) -> None:
+        """Add one valid line (number ``line_count``)."""
+        position = 0 if item is None else item
+        listed = item is not None
+        self._append([row], [key], [step], [position], [listed], [kind], [self.line_count])
+        if lines is not None:
+            lines.append(self.line_at(len(self._rows) - 1))
+        info = self.keys.get(key)
+        if info is None:
+            info = self.keys[key] = KeyInfo(kind=kind)
+        else:
+            info.kind = kind
+        info.add(step, item)
+        if self.last_step is None or step > self.last_step:
+            self.last_step = step
+
+    def _take(self, row: bytes, number: int, lines: list[IndexLine] | None) -> None:
         """Parse one line in full (``json.loads`` and :func:`check_line`) and record it."""
         if not row.strip():
-            return None
+            return
         try:
             value = json.loads(row)
         except (ValueError, RecursionError) as exc:
             self._problem(number, f"not JSON: {exc}")
-            return None
+            return
         problem = check_line(value)
         if problem is not None:
             self._problem(number, problem)
-            return None
+            return
         item = value.get("item")
-        line = IndexLine(
-            key=value["key"],
-            step=value["step"],
-            item=item if item is not None else 0,
-            has_item=item is not None,
-            kind=value["kind"],
-            number=number,
-            raw=bytes(row),
-        )
-        self.latest[(line.key, line.step, line.item)] = line
-        info = self.keys.get(line.key)
-        if info is None:
-            info = self.keys[line.key] = KeyInfo(kind=line.kind)
-        info.kind = line.kind
-        info.add(line.step, item)
-        if self.last_step is None or line.step > self.last_step:
-            self.last_step = line.step
-        return line
+        self._record(value["key"], value["step"], item, value["kind"], bytes(row), lines)
 
 
 @dataclass

@@ -279,6 +279,28 @@ async def series_answer(ls: DvcstageLanguageServer, params: Any) -> p.SeriesResu
     return queries.series(registry, query)
 
 
+class _Discard:
+    """A writer that drops what is written (the replayed ``initialize``'s answer)."""
+
+    def write(self, data: bytes) -> None:
+        """Drop ``data``."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def replay_initialize(server: DvcstageLanguageServer, raw: bytes) -> None:
+    """Hand ``server`` the ``initialize`` request the fast front answered (raw, with its
+    header): pygls sets up the client's capabilities and the workspace; its answer is dropped.
+    """
+    import json
+
+    body = raw[raw.index(b"\r\n\r\n") + 4 :]
+    message = json.loads(body, object_hook=server.protocol.structure_message)
+    server.protocol.set_writer(_Discard())
+    server.protocol.handle_message(message)
+
+
 def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServer:
     """A server with every feature registered."""
     server = DvcstageLanguageServer(options)

@@ -288,7 +288,12 @@ async function missingDvcstageMessage() {
   const toast = page.locator(".notification-toast", { hasText: "dvcstage is not installed" });
   await toast.waitFor({ timeout: 60_000 });
   const text = await toast.innerText();
-  check(text.includes(`${python} -m pip install dvcstage`), `the message names the install command: ${text.replace(/\s+/g, " ")}`);
+  check(
+    text.includes(`${python} -m pip install 'dvcstage-`) &&
+      /-py3-none-any\.whl\[lsp\]' in the folder of the wheel/.test(text) &&
+      text.includes("from a checkout of dvcstage"),
+    `the message names the install command (the wheel beside the .vsix, a checkout): ${text.replace(/\s+/g, " ")}`,
+  );
   check((await toast.locator(".monaco-button", { hasText: "Open Settings" }).count()) === 1, "the message has an Open Settings button");
   await page.screenshot({ path: shot.replace(/\.png$/, "-missing-dvcstage.png") });
 }

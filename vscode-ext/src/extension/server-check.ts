@@ -41,9 +41,30 @@ function lastLine(text: string): string {
   return lines[lines.length - 1] ?? "";
 }
 
-/** The command that installs the server into the chosen interpreter. */
+/**
+ * The wheel of dvcstage's Python package that ships beside dvcstage.vsix (`scripts/build-wheel
+ * --vsix` writes both into dist/; a unit test keeps the version in step with pyproject.toml).
+ */
+export const WHEEL = "dvcstage-0.1.0-py3-none-any.whl";
+
+/**
+ * The command that installs the language server (the `lsp` extra) into the chosen
+ * interpreter from the wheel shipped beside the .vsix, run in the wheel's folder.
+ */
 export function installCommand(python: PythonCommand): string {
-  return formatCommand(python, ["-m", "pip", "install", "dvcstage"]);
+  return formatCommand(python, ["-m", "pip", "install", `${WHEEL}[lsp]`]);
+}
+
+/** The same from a checkout of dvcstage (its folder given). */
+export function checkoutInstallCommand(python: PythonCommand, checkout = "/path/to/dvcstage"): string {
+  return formatCommand(python, ["-m", "pip", "install", `${checkout}[lsp]`]);
+}
+
+function howToInstall(python: PythonCommand): string {
+  return (
+    `${installCommand(python)} in the folder of the wheel shipped beside dvcstage.vsix, ` +
+    `or from a checkout of dvcstage: ${checkoutInstallCommand(python)}`
+  );
 }
 
 /** The error message shown when the server cannot start with this interpreter. */
@@ -59,10 +80,10 @@ export function checkFailureMessage(python: PythonCommand, check: Exclude<Server
     case "not-found":
       return `DVC Media: cannot run ${who}: not found. Set dvcstage.pythonPath to a Python that has dvcstage installed.`;
     case "missing-module":
-      return `DVC Media: dvcstage is not installed in ${who}. Install it with: ${installCommand(python)}`;
+      return `DVC Media: dvcstage is not installed in ${who}. Install it with: ${howToInstall(python)}`;
     case "timeout":
       return `DVC Media: ${who} did not start dvcstage-lsp (${check.detail}).`;
     case "failed":
-      return `DVC Media: ${who} cannot start dvcstage-lsp: ${check.detail}. Reinstall it with: ${installCommand(python)}`;
+      return `DVC Media: ${who} cannot start dvcstage-lsp: ${check.detail}. Reinstall it with: ${howToInstall(python)}`;
   }
 }
