@@ -57,6 +57,8 @@ while live.step < steps:
             print("ENDED", flush=True)
             sys.exit(0)
         print("AT", step, flush=True)
+    if mode == "train" and step >= target + 25:  # the kill is late (a loaded machine):
+        time.sleep(3600)  # wait for it here rather than run on past the next targets
     pixels = np.random.default_rng(step).integers(0, 256, (96, 96, 3), dtype=np.uint8)
     if tool == "dvcstage":
         live.log_image(f"pred/{step}.png", pixels, caption=f"step {step}")
@@ -106,16 +108,18 @@ def expected_pixels(step: int) -> np.ndarray:
     return np.random.default_rng(step).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
 
 
-def _read_line(proc: subprocess.Popen[str], timeout: float = 180.0) -> str:
+def _read_line(proc: subprocess.Popen[bytes], timeout: float = 180.0) -> str:
     assert proc.stdout is not None
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ)
         if not selector.select(timeout):
             raise TimeoutError("the child printed nothing")
-    return proc.stdout.readline().strip()
+    # The pipe is unbuffered: a buffered reader could hold the next line already, and the
+    # select above would then wait for a line that has come.
+    return proc.stdout.readline().decode().strip()
 
 
-def _wait_for(proc: subprocess.Popen[str], prefix: str) -> str:
+def _wait_for(proc: subprocess.Popen[bytes], prefix: str) -> str:
     """Read the child's lines until one starts with ``prefix`` (registered before it acts)."""
     while True:
         line = _read_line(proc)
@@ -125,7 +129,7 @@ def _wait_for(proc: subprocess.Popen[str], prefix: str) -> str:
             raise RuntimeError(f"the child ended (code {proc.returncode}) before {prefix!r}")
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     if proc.stdout is not None:
@@ -244,7 +248,7 @@ def crash_loop(
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
-                text=True,
+                bufsize=0,
             )
         try:
             if mode == "resume":
@@ -256,8 +260,8 @@ def crash_loop(
             else:
                 _wait_for(proc, "AT")
                 time.sleep(rng.uniform(0.0, 0.01))
-        except RuntimeError:  # the child failed: it could not resume the run
-            lines = stderr_path.read_text().strip().splitlines() or ["(no output)"]
+        except RuntimeError as exc:  # the child failed: it could not resume the run
+            lines = stderr_path.read_text().strip().splitlines() or [str(exc)]
             outcome.failed_resume = f"after {sum(outcome.kills.values())} kills: {lines[-1]}"
             break
         finally:

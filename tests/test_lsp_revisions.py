@@ -289,13 +289,19 @@ async def test_dvc_yaml_diagnostics(client: LanguageClient, repo: Path) -> None:
     series = re.search(r"^ +(dvclive/plots/[^\n]*weights\.tsv): count$", good, re.MULTILINE)
     assert series is not None and folder is not None
     image, gone = folder.group(1), folder.group(1) + "-gone"
+    listed = re.search(r"^plots:\n( *)- ", good, re.MULTILINE)
+    assert listed is not None
+    dash = listed.group(1)  # how the list is indented
+    x_step = re.search(r"^( +)x: step$", good, re.MULTILINE)
+    assert x_step is not None
+    step = x_step.group(1)  # and an entry's settings
     entry = good.rindex(f"- {image}\n")  # the plots entry (the stage's outs name it too)
     bad = (
         (good[:entry] + f"- {gone}\n" + good[entry + len(image) + 3 :])
         .replace(series.group(1), "dvclive/plots/gone.tsv", 1)
         .replace("template: dvcstage-histogram-heatmap", "template: dvcstage-nope", 1)
-        .replace("    x: step\n", "    x: step\n    colour: red\n", 1)
-        .replace("plots:\n", "plots:\n- dvclive/nothing/here.png\n- [1, 2]\n", 1)
+        .replace(f"\n{step}x: step\n", f"\n{step}x: step\n{step}colour: red\n", 1)
+        .replace("plots:\n", f"plots:\n{dash}- dvclive/nothing/here.png\n{dash}- [1, 2]\n", 1)
     )
     found = await _diagnose(client, path, bad)
     warning, error = types.DiagnosticSeverity.Warning, types.DiagnosticSeverity.Error

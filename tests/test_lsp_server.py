@@ -451,9 +451,11 @@ async def test_diagnostics_broken_sidecar(client: LanguageClient, workspace: Pat
     # once the schema is met, the missing mask file is flagged on its path
     missing = good.replace('"0.masks/truth.png"', '"0.masks/gone.png"')
     found = await _diagnose(client, path, missing)
-    assert [(d.range, d.code, d.severity) for d in found] == [
-        (_span(missing, '"0.masks/gone.png"'), "missing-file", types.DiagnosticSeverity.Warning)
-    ]
+    warning = types.DiagnosticSeverity.Warning
+    assert sorted((d.range.start.line, d.code, d.severity) for d in found) == sorted(
+        (_span(missing, '"0.masks/gone.png"', n).start.line, "missing-file", warning)
+        for n in range(2)  # in "files" (what every media sidecar lists) and in "masks"
+    )
     truncated = good[: len(good) // 2]
     found = await _diagnose(client, path, truncated)
     assert len(found) == 1 and found[0].code == "json"

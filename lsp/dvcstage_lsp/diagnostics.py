@@ -242,18 +242,17 @@ def sidecar_problems(
             )
             if found is not None:
                 problems.append(found)
-    else:
-        files = document.get("files")
-        for i, file in enumerate(files if isinstance(files, list) else []):
-            found = _missing(
-                path.parent,
-                file.get("path") if isinstance(file, dict) else None,
-                roots,
-                spans.values.get(("files", i, "path")),
-                f"files/{i}",
-            )
-            if found is not None:
-                problems.append(found)
+    files = document.get("files")  # every media sidecar's, images' too (media-common)
+    for i, file in enumerate(files if isinstance(files, list) else []):
+        found = _missing(
+            path.parent,
+            file.get("path") if isinstance(file, dict) else None,
+            roots,
+            spans.values.get(("files", i, "path")),
+            f"files/{i}",
+        )
+        if found is not None:
+            problems.append(found)
     return problems[:MAX_PROBLEMS]
 
 
