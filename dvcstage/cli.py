@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .importers.cli import register as register_import
 from .index import rebuild_index
 from .validate import find_runs, validate_tree
 
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "kept until the run changes, at most 10 s)",
     )
     view.set_defaults(run=_view)
+    register_import(commands)  # dvcstage import tensorboard|wandb (dvcstage/importers/cli.py)
     return parser
 
 
