@@ -247,10 +247,25 @@ class WandbRun:
 # -- media -------------------------------------------------------------------------------------
 
 
-def _boxes(run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any]) -> dict[str, Any]:
+def _classes(files: RunFiles, value: dict[str, Any]) -> dict[int, str]:
+    """The class labels of a table cell: its ``classes`` file (``{"class_set": [...]}``)."""
+    ref = value.get("classes")
+    if not isinstance(ref, dict) or "path" not in ref:
+        return {}
+    document = json.loads(files.path(ref["path"]).read_text(encoding="utf-8"))
+    return {int(c["id"]): str(c["name"]) for c in document.get("class_set", [])}
+
+
+def _boxes(
+    run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any], cell_labels: dict[int, str]
+) -> dict[str, Any]:
+    """Box groups: a file reference per group (logged images) or the box list (table cells)."""
     boxes = {}
     for group, ref in groups.items():
-        data = json.loads(files.path(ref["path"]).read_text(encoding="utf-8"))
+        if isinstance(ref, list):
+            data: dict[str, Any] = {"box_data": ref, "class_labels": cell_labels}
+        else:
+            data = json.loads(files.path(ref["path"]).read_text(encoding="utf-8"))
         labels = data.get("class_labels") or run.class_labels("bounding_box", key, group)
         boxes[group] = {
             "box_data": data.get("box_data", []),
@@ -259,11 +274,13 @@ def _boxes(run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any]) -> 
     return boxes
 
 
-def _masks(run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any]) -> dict[str, Any]:
+def _masks(
+    run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any], cell_labels: dict[int, str]
+) -> dict[str, Any]:
     masks = {}
     for name, ref in groups.items():
         mask: dict[str, Any] = {"path": str(files.path(ref["path"]))}
-        labels = run.class_labels("mask", key, name)
+        labels = run.class_labels("mask", key, name) or cell_labels
         if labels:
             mask["class_labels"] = labels
         masks[name] = mask
@@ -273,11 +290,12 @@ def _masks(run: WandbRun, files: RunFiles, key: str, groups: dict[str, Any]) -> 
 def _image(run: WandbRun, files: RunFiles, key: str, value: dict[str, Any]) -> Any:
     from ..media.image import Image
 
+    labels = _classes(files, value)
     return Image(
         str(files.path(value["path"])),
         caption=value.get("caption"),
-        boxes=_boxes(run, files, key, value.get("boxes", {})) or None,
-        masks=_masks(run, files, key, value.get("masks", {})) or None,
+        boxes=_boxes(run, files, key, value.get("boxes", {}), labels) or None,
+        masks=_masks(run, files, key, value.get("masks", {}), labels) or None,
     )
 
 
@@ -294,8 +312,8 @@ def _images(run: WandbRun, key: str, value: dict[str, Any]) -> list[Any]:
             Image(
                 str(run.files.path(name)),
                 caption=caption if isinstance(caption, str) else None,
-                boxes=_boxes(run, run.files, key, boxes or {}) or None,
-                masks=_masks(run, run.files, key, masks or {}) or None,
+                boxes=_boxes(run, run.files, key, boxes or {}, {}) or None,
+                masks=_masks(run, run.files, key, masks or {}, {}) or None,
             )
         )
     return images
