@@ -28,15 +28,15 @@ PREDICTIONS = "predictions"
 
 
 def as_numpy(value: Any) -> np.ndarray:
-    """An array from a NumPy array, a torch tensor (detached, on the CPU), a TensorFlow or JAX
-    array, or a nested sequence."""
+    """A copy, as a NumPy array, of a NumPy array, a torch tensor (detached, on the CPU), a
+    TensorFlow or JAX array, or a nested sequence (frameworks reuse their buffers)."""
     if hasattr(value, "detach"):  # torch
         value = value.detach().cpu()
         if str(getattr(value, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
             value = value.float()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # TensorFlow
         value = value.numpy()
-    return np.asarray(value)
+    return np.array(value)
 
 
 @dataclass
