@@ -34,6 +34,7 @@ def as_numpy(value: Any) -> np.ndarray:
         value = value.detach().cpu()
         if str(getattr(value, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
             value = value.float()
+        value = value.numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # TensorFlow
         value = value.numpy()
     return np.array(value)
