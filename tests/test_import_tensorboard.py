@@ -201,7 +201,7 @@ def test_unknown_layout_is_a_clear_error(tmp_path: Path, make: str) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_a_users_own_run_is_not_replaced(tbx_logs: Path, tmp_path: Path) -> None:
+def test_a_users_own_run_is_not_replaced(tbx_logs: Path, tmp_path: Path, plain_dir: Path) -> None:
     from dvcstage import Live
 
     out = tmp_path / "mine"
@@ -259,3 +259,20 @@ def test_torch_utils_tensorboard_run_imported_item_by_item(tmp_path: Path) -> No
     dvcstage_import("tensorboard", str(logdir), "--to", str(out), cwd=tmp_path)
     check_run(out)
     assert run("dvcstage", "validate", str(out)).returncode == 0
+
+
+def test_progress_bar_counts_every_item(
+    tbx_logs: Path, tmp_path: Path, plain_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import io as text_io
+
+    from dvcstage.importers import ImportOptions, import_tensorboard
+
+    out = tmp_path / "imported"
+    report = text_io.StringIO()
+    (outcome,) = import_tensorboard(tbx_logs, ImportOptions(to=out, progress=True), report)
+    total = 6 * STEPS  # two scalars, an image, a histogram, audio and text per step
+    assert outcome.written == total and outcome.status == "imported"
+    bar = capfd.readouterr().err
+    assert "tensorboard:baseline" in bar and f"{total}/{total}" in bar and "100%" in bar
+    assert f"{total} item(s) -> {out}" in report.getvalue()

@@ -35,14 +35,23 @@ CONFIG = {"lr": 0.01, "model": {"depth": 3, "act": "relu"}, "layers": [8, 16]}
 BOX_LABELS = {1: "cat", 2: "dog"}
 MASK_LABELS = {0: "background", 1: "cat", 2: "dog"}
 H, W = 24, 32
+PDB = (
+    "ATOM      1  N   ALA A   1      11.104   6.134  -6.504  1.00  0.00           N\n"
+    "ATOM      2  CA  ALA A   1      11.639   6.071  -5.147  1.00  0.00           C\n"
+    "END\n"
+)
 
 LOG_RUN = """
 import sys
 import numpy as np
 import wandb
 sys.path.insert(0, sys.argv[1])
-from test_import_wandb import CONFIG, STEPS, logged
+from test_import_wandb import CONFIG, PDB, STEPS, logged
 
+from PIL import Image
+open("mol.pdb", "w").write(PDB)
+frames = [Image.new("RGB", (8, 8), (60 * i, 0, 0)) for i in range(3)]
+frames[0].save("clip.gif", save_all=True, append_images=frames[1:], duration=250)
 run = wandb.init(mode="offline", project="doors", config=CONFIG)
 for step in STEPS:
     v = logged(step)
@@ -61,6 +70,9 @@ for step in STEPS:
             "grads": wandb.Histogram(np_histogram=v["grads"]),
             "voice": wandb.Audio(v["voice"], sample_rate=8000, caption=f"voice {step}"),
             "page": wandb.Html(f"<p>page {step}</p>"),
+            "cloud": wandb.Object3D(v["cloud"]),
+            "protein": wandb.Molecule("mol.pdb", caption=f"mol {step}"),
+            "clip": wandb.Video("clip.gif", caption=f"clip {step}"),
         },
         step=step,
     )
@@ -127,6 +139,7 @@ def logged(step: int) -> dict[str, Any]:
         "weights": rng.normal(size=300),
         "grads": (counts, np.linspace(-1, 1, 11)),
         "voice": np.sin(np.arange(800) * (step + 1) / 30) * 0.5,
+        "cloud": rng.random((40, 3)),
     }
 
 
@@ -161,7 +174,7 @@ def wandb_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def check_run(run_dir: Path, *, table_cells: bool = True) -> None:
+def check_run(run_dir: Path, source_dir: Path, *, table_cells: bool = True) -> None:
     """Every item of the imported run equals what was logged at its step."""
     loss = metric_series(run_dir, "loss")
     accuracy = metric_series(run_dir, "val/acc")
@@ -222,12 +235,23 @@ def check_run(run_dir: Path, *, table_cells: bool = True) -> None:
         page = (run_dir / "media" / "html" / "page" / f"{step}.html").read_text()
         assert f"<p>page {step}</p>" in page
 
+        cloud = json.loads(
+            (run_dir / "media" / "object3d" / "cloud" / f"{step}.pts.json").read_text()
+        )
+        assert np.allclose(cloud["points"], values["cloud"], rtol=0, atol=1e-12)
+        molecule = run_dir / "media" / "molecule" / "protein" / f"{step}.pdb"
+        assert molecule.read_text() == PDB
+        assert sidecar(molecule.with_suffix(".json"))["caption"] == f"mol {step}"
+        clip = run_dir / "media" / "video" / "clip" / f"{step}.gif"
+        assert clip.read_bytes() == (source_dir / "clip.gif").read_bytes()
+        assert sidecar(clip.with_suffix(".json"))["caption"] == f"clip {step}"
+
 
 def test_offline_run_imported_item_by_item(wandb_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "imported"
     done = dvcstage_import("wandb", str(wandb_run), "--to", str(out), cwd=tmp_path)
     assert "imported 1 run(s)" in done.stderr
-    check_run(out)
+    check_run(out, wandb_run.parents[1])
     assert run("dvcstage", "validate", str(out)).returncode == 0
 
 
@@ -252,6 +276,9 @@ def test_second_import_writes_nothing_and_dry_run_writes_nothing(
         ("histogram", "weights"),
         ("audio", "voice"),
         ("html", "page"),
+        ("object3d", "cloud"),
+        ("molecule", "protein"),
+        ("video", "clip"),
     ):
         assert f"{kind:<9} {key}  (4 steps, steps 0..6)" in dry.stdout
     assert "params.yaml: 3 parameter(s): layers, lr, model" in dry.stdout
@@ -298,7 +325,7 @@ def test_downloaded_run_files_are_read(wandb_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "imported"
     dvcstage_import("wandb", str(export), "--to", str(out), cwd=tmp_path)
     # Downloaded files hold the tables' previews only (their cells are in W&B's artifacts).
-    check_run(out, table_cells=False)
+    check_run(out, wandb_run.parents[1], table_cells=False)
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "not a log"])
@@ -343,4 +370,7 @@ def test_exp_saves_a_dvc_experiment_that_the_panel_shows(wandb_run: Path, tmp_pa
         "grads": ("histogram", STEPS),
         "voice": ("audio", STEPS),
         "page": ("html", STEPS),
+        "cloud": ("object3d", STEPS),
+        "protein": ("molecule", STEPS),
+        "clip": ("video", STEPS),
     }
