@@ -276,3 +276,22 @@ def test_progress_bar_counts_every_item(
     bar = capfd.readouterr().err
     assert "tensorboard:baseline" in bar and f"{total}/{total}" in bar and "100%" in bar
     assert f"{total} item(s) -> {out}" in report.getvalue()
+
+
+def test_an_unchanged_source_is_not_even_read_again(
+    tbx_logs: Path, tmp_path: Path, plain_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io as text_io
+
+    from dvcstage.importers import ImportOptions, import_tensorboard, tensorboard
+
+    options = ImportOptions(to=tmp_path / "imported", progress=False)
+    import_tensorboard(tbx_logs, options, text_io.StringIO())
+
+    def no_reading(logdir: Path) -> None:
+        raise AssertionError(f"{logdir} was read again")
+
+    monkeypatch.setattr(tensorboard, "read_tensorboard", no_reading)
+    report = text_io.StringIO()
+    (outcome,) = import_tensorboard(tbx_logs, options, report)
+    assert outcome.status == "up to date" and "is up to date" in report.getvalue()

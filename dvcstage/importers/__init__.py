@@ -12,22 +12,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from .writing import ImportOptions, Outcome, import_runs
+from .writing import ImportOptions, Outcome, import_runs, unchanged_import
 
 __all__ = ["ImportOptions", "Outcome", "import_tensorboard", "import_wandb"]
 
 
 def import_tensorboard(logdir: Path, options: ImportOptions, out: TextIO) -> list[Outcome]:
     """Import every run under a TensorBoard ``logdir`` (see :mod:`.tensorboard`)."""
-    from .tensorboard import read_tensorboard
+    from .tensorboard import origin_of, read_tensorboard
 
+    origin = origin_of(Path(logdir))
+    done = unchanged_import(origin, options, out)
+    if done:
+        return done
     runs, scratch = read_tensorboard(Path(logdir))
     with scratch:
-        return import_runs(runs, options, out)
+        return import_runs(runs, options, out, origin)
 
 
 def import_wandb(path: Path, options: ImportOptions, out: TextIO) -> list[Outcome]:
     """Import the W&B run(s) at ``path`` (see :mod:`.wandb`)."""
-    from .wandb import read_wandb
+    from .wandb import origin_of, read_wandb
 
-    return import_runs(read_wandb(Path(path)), options, out)
+    origin = origin_of(Path(path))
+    done = unchanged_import(origin, options, out)
+    if done:
+        return done
+    return import_runs(read_wandb(Path(path)), options, out, origin)

@@ -68,11 +68,7 @@ class SourceRun:
     @property
     def fingerprint(self) -> str:
         """A digest of the source files' names, sizes and modification times."""
-        digest = hashlib.sha256()
-        for file in sorted(self.files):
-            stat = file.stat()
-            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        return digest.hexdigest()
+        return files_fingerprint(self.files)
 
     def sorted_items(self) -> list[SourceItem]:
         """The items by step; items of one step keep the order they were read in."""
@@ -92,6 +88,33 @@ class SourceRun:
             kind, steps, first, last = found.get(item.key, (item.kind, 0, item.step, item.step))
             found[item.key] = (kind, steps + 1, min(first, item.step), max(last, item.step))
         return found
+
+
+@dataclass(frozen=True)
+class SourceOrigin:
+    """What ``dvcstage import`` was pointed at: the folder and every file its runs come from.
+
+    Found without reading any run, so that importing an unchanged source again can stop
+    before reading it.
+    """
+
+    kind: str
+    path: Path
+    files: list[Path]
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the files' names, sizes and modification times."""
+        return files_fingerprint(self.files)
+
+
+def files_fingerprint(files: Iterable[Path]) -> str:
+    """A digest of files' names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for file in sorted(files):
+        stat = file.stat()
+        digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 _UNSAFE_SEGMENT = re.compile(r"^\.+$")

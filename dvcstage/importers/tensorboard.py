@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImportSourceError, MissingOptionalDependencyError
-from .source import METRIC, SourceItem, SourceRun, safe_key
+from .source import METRIC, SourceItem, SourceOrigin, SourceRun, safe_key
 
 HPARAMS_TAG_PREFIX = "_hparams_/"
 EXTRA_HELP = "pip install 'dvcstage[import]' (TensorBoard's event reader)"
@@ -65,6 +65,16 @@ def find_runs(logdir: Path) -> list[Path]:
             "a folder that `tensorboard --logdir` would show runs of",
         )
     return runs
+
+
+def _event_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and "tfevents" in p.name)
+
+
+def origin_of(logdir: Path) -> SourceOrigin:
+    """The event files of every run under ``logdir`` (nothing read yet)."""
+    files = [f for folder in find_runs(logdir) for f in _event_files(folder)]
+    return SourceOrigin("tensorboard", logdir, files)
 
 
 def _number(array: np.ndarray) -> float | int:
@@ -173,7 +183,7 @@ def read_run(folder: Path, logdir: Path, scratch: Path) -> SourceRun:
     relative = folder.relative_to(logdir).as_posix()
     name = logdir.resolve().name if relative == "." else relative
     run = SourceRun(name=name, source="tensorboard", path=folder)
-    run.files = sorted(p for p in folder.iterdir() if p.is_file() and "tfevents" in p.name)
+    run.files = _event_files(folder)
     accumulator = pea.EventAccumulator(str(folder), size_guidance={pea.TENSORS: 0})
     accumulator.Reload()
     tags = accumulator.Tags()

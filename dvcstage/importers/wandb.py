@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportSourceError, MissingOptionalDependencyError
-from .source import METRIC, SourceItem, SourceRun, all_files, flatten, safe_key
+from .source import METRIC, SourceItem, SourceOrigin, SourceRun, all_files, flatten, safe_key
 
 EXTRA_HELP = "pip install 'dvcstage[import]' (W&B's reader of .wandb files)"
 LAYOUT_HELP = (
@@ -401,17 +401,27 @@ def _is_metric(value: Any) -> bool:
     return isinstance(value, (int, float, str))  # bool is an int: W&B logs them as 0/1
 
 
+def _source_files(folder: Path) -> list[Path]:
+    log = _log_of(folder)
+    if log is None:
+        return all_files([folder])
+    return [log, *all_files([folder / "files"])] if (folder / "files").is_dir() else [log]
+
+
+def origin_of(path: Path) -> SourceOrigin:
+    """The files of every run at ``path`` (nothing read yet)."""
+    return SourceOrigin("wandb", path, [f for run in find_runs(path) for f in _source_files(run)])
+
+
 def read_run(folder: Path) -> SourceRun:
     """Read one W&B run folder into a :class:`SourceRun`."""
     run = WandbRun(folder)
     log = _log_of(folder)
     if log is not None:
         run.read_log(log)
-        files = [log, *all_files([run.files.root])] if (folder / "files").is_dir() else [log]
     else:
         run.read_export(folder)
-        files = all_files([folder])
-    source = SourceRun(name=run.run_id, source="wandb", path=folder, files=files)
+    source = SourceRun(name=run.run_id, source="wandb", path=folder, files=_source_files(folder))
     source.params = {k: v for k, v in run.config.items() if not k.startswith("_")}
     skipped: dict[str, str] = {}
     for row in run.rows:

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from ..atomic import write_text_atomic
 from ..errors import ImportSourceError
-from .source import METRIC, SourceRun, safe_run_name
+from .source import METRIC, SourceOrigin, SourceRun, safe_run_name
 
 logger = logging.getLogger("dvcstage")
 
@@ -147,6 +147,7 @@ def write_run(
     *,
     progress: bool | None = None,
     on_item: Callable[[], None] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> int:
     """Write ``run`` into ``dest`` with :class:`dvcstage.Live`; return the items written."""
     from ..live import Live
@@ -190,12 +191,60 @@ def write_run(
         "fingerprint": run.fingerprint,
         "items": written,
         "experiment": exp_name,
+        "origin": origin,
     }
     write_text_atomic(str(dest / MANIFEST), json.dumps(manifest, indent=2) + "\n")
     return written
 
 
-def import_runs(runs: Sequence[SourceRun], options: ImportOptions, out: TextIO) -> list[Outcome]:
+def _origin_record(origin: SourceOrigin | None, runs: int) -> dict[str, Any] | None:
+    if origin is None:
+        return None
+    return {
+        "kind": origin.kind,
+        "path": str(origin.path.resolve()),
+        "fingerprint": origin.fingerprint,
+        "runs": runs,
+    }
+
+
+def unchanged_import(origin: SourceOrigin, options: ImportOptions, out: TextIO) -> list[Outcome]:
+    """The outcomes of an import of ``origin`` that an earlier one already did in full.
+
+    Empty unless every run folder an earlier import of the same, unchanged source wrote into
+    ``options.to`` (or its subfolders) is there; then nothing needs reading or writing.
+    """
+    to = options.to
+    folders = [to, *sorted(p for p in to.iterdir() if p.is_dir())] if to.is_dir() else []
+    record = _origin_record(origin, 0)
+    assert record is not None
+    found = []
+    for folder in folders:
+        manifest = read_manifest(folder)
+        if manifest is None or not isinstance(manifest.get("origin"), dict):
+            continue
+        previous = manifest["origin"]
+        same = all(previous.get(k) == record[k] for k in ("kind", "path", "fingerprint"))
+        if same:
+            found.append((folder, manifest, previous.get("runs")))
+    if not found or any(runs != len(found) for _, _, runs in found):
+        return []
+    outcomes = []
+    for folder, manifest, _ in found:
+        run = SourceRun(
+            name=str(manifest.get("run")), source=origin.kind, path=Path(manifest["path"])
+        )
+        print(f"{run.source} run {run.name!r}: {folder} is up to date", file=out)
+        outcomes.append(Outcome(run, folder, "up to date", manifest.get("experiment"), 0))
+    return outcomes
+
+
+def import_runs(
+    runs: Sequence[SourceRun],
+    options: ImportOptions,
+    out: TextIO,
+    origin: SourceOrigin | None = None,
+) -> list[Outcome]:
     """Import every run (or describe them with ``dry_run``); refuse unsafe targets first."""
     dests = destinations(runs, options.to)
     names = experiment_names(runs, options.exp)
@@ -218,7 +267,13 @@ def import_runs(runs: Sequence[SourceRun], options: ImportOptions, out: TextIO) 
             describe(run, dest, exp_name, out)
             outcomes.append(Outcome(run, dest, "would import", exp_name, 0))
             continue
-        written = write_run(run, dest, exp_name, progress=options.progress)
+        written = write_run(
+            run,
+            dest,
+            exp_name,
+            progress=options.progress,
+            origin=_origin_record(origin, len(runs)),
+        )
         for note in run.notes:
             logger.warning("dvcstage import: %s run %s: skipped %s", run.source, run.name, note)
         print(
