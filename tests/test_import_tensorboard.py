@@ -295,3 +295,15 @@ def test_an_unchanged_source_is_not_even_read_again(
     report = text_io.StringIO()
     (outcome,) = import_tensorboard(tbx_logs, options, report)
     assert outcome.status == "up to date" and "is up to date" in report.getvalue()
+
+
+def test_checksums_in_c_equal_tensorboards_own() -> None:
+    from tensorboard.compat.tensorflow_stub import pywrap_tensorflow
+
+    from dvcstage.importers.tensorboard import _fast_checksums
+
+    data = np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    slow = pywrap_tensorflow.crc_finalize(pywrap_tensorflow.crc_update(0, data))
+    _fast_checksums()
+    assert getattr(pywrap_tensorflow.crc32c, "dvcstage_fast", False)
+    assert pywrap_tensorflow.crc32c(data) == slow
