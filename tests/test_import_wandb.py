@@ -374,3 +374,13 @@ def test_exp_saves_a_dvc_experiment_that_the_panel_shows(wandb_run: Path, tmp_pa
         "protein": ("molecule", STEPS),
         "clip": ("video", STEPS),
     }
+
+
+def test_a_repository_without_commits_is_a_clear_error(wandb_run: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / "fresh"
+    workspace.mkdir()
+    run("git", "init", "-q", cwd=workspace)
+    done = dvcstage_import("wandb", str(wandb_run), "--to", "wb", cwd=workspace, check=False)
+    assert done.returncode == 2
+    assert "--to: 'wb' is in a git repository DVCLive cannot use" in done.stderr
+    assert "at least one commit" in done.stderr and "Traceback" not in done.stderr

@@ -153,13 +153,25 @@ def write_run(
     from ..live import Live
 
     items = run.sorted_items()
+    from scmrepo.exceptions import SCMError
+
     (dest / MANIFEST).unlink(missing_ok=True)  # an interrupted write is done again
-    live = Live(
-        dir=str(dest),
-        save_dvc_exp=exp_name is not None,
-        exp_name=exp_name,
-        exp_message=f"Imported from {run.source} run {run.name} ({run.path})" if exp_name else None,
-    )
+    try:
+        live = Live(
+            dir=str(dest),
+            save_dvc_exp=exp_name is not None,
+            exp_name=exp_name,
+            exp_message=f"Imported from {run.source} run {run.name} ({run.path})"
+            if exp_name
+            else None,
+        )
+    except SCMError as exc:  # DVCLive reads the git revision of the folder's repository
+        raise ImportSourceError(
+            "--to",
+            dest,
+            f"is in a git repository DVCLive cannot use ({exc})",
+            "a repository with at least one commit, or a folder outside any repository",
+        ) from exc
     written = 0
     with _progress_bar(len(items), f"{run.source}:{run.name}", progress) as bar:
         try:
