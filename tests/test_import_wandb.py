@@ -384,3 +384,19 @@ def test_a_repository_without_commits_is_a_clear_error(wandb_run: Path, tmp_path
     assert done.returncode == 2
     assert "--to: 'wb' is in a git repository DVCLive cannot use" in done.stderr
     assert "at least one commit" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unreadable_item_is_said_and_the_rest_imported(wandb_run: Path, tmp_path: Path) -> None:
+    source = tmp_path / "source" / wandb_run.name
+    shutil.copytree(wandb_run, source)
+    # W&B numbers media files by log call: the third call was at step 4
+    (gone,) = (source / "files" / "media" / "images").glob("pred_2_*.png")
+    gone.unlink()
+    out = tmp_path / "imported"
+    done = dvcstage_import("wandb", str(source), "--to", str(out), cwd=tmp_path)
+    assert "skipped: 'pred' at step 4: " in done.stderr and gone.name in done.stderr
+    images = sorted(int(p.stem) for p in (out / "plots" / "images" / "pred").glob("*.png"))
+    assert images == [0, 2, 6]
+    assert sorted(metric_series(out, "loss")) == STEPS
+    manifest = json.loads((out / "imported-from.json").read_text())
+    assert len(manifest["skipped"]) == 1 and "'pred' at step 4" in manifest["skipped"][0]

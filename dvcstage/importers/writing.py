@@ -10,7 +10,6 @@ second import of an unchanged source writes nothing, a changed source is importe
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -19,10 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..atomic import write_text_atomic
-from ..errors import ImportSourceError
+from ..errors import DvcStageError, ImportSourceError
 from .source import METRIC, SourceOrigin, SourceRun, safe_run_name
-
-logger = logging.getLogger("dvcstage")
 
 MANIFEST = "imported-from.json"
 MANIFEST_FORMAT = 1
@@ -177,17 +174,27 @@ def write_run(
         try:
             if run.params:
                 live.log_params(run.params)
+            failed: dict[str, list[Any]] = {}  # key -> [first step, first error, count]
             for item in items:
                 live.step = item.step
-                value = item.load()
-                if item.kind == METRIC:
-                    live.log_metric(item.key, value)
+                try:
+                    value = item.load()
+                    if item.kind == METRIC:
+                        live.log_metric(item.key, value)
+                    else:
+                        live.log({item.key: value})
+                except (DvcStageError, OSError, ValueError, KeyError, TypeError) as exc:
+                    # One unreadable item (a media file gone, a kind whose extra is missing)
+                    # does not stop the run: it is said, with every other failure of its key.
+                    failed.setdefault(item.key, [item.step, exc, 0])[2] += 1
                 else:
-                    live.log({item.key: value})
-                written += 1
+                    written += 1
                 bar.update(1)
                 if on_item is not None:
                     on_item()
+            for key, (step, error, count) in failed.items():
+                more = f" (and {count - 1} more step(s))" if count > 1 else ""
+                run.notes.append(f"{key!r} at step {step}{more}: {error}")
             for key, value in run.summary.items():
                 if isinstance(value, (int, float, str)):
                     live.log_metric(key, value, plot=False)
@@ -204,6 +211,7 @@ def write_run(
         "items": written,
         "experiment": exp_name,
         "origin": origin,
+        "skipped": run.notes,
     }
     write_text_atomic(str(dest / MANIFEST), json.dumps(manifest, indent=2) + "\n")
     return written
@@ -286,8 +294,6 @@ def import_runs(
             progress=options.progress,
             origin=_origin_record(origin, len(runs)),
         )
-        for note in run.notes:
-            logger.warning("dvcstage import: %s run %s: skipped %s", run.source, run.name, note)
         print(
             f"{run.source} run {run.name!r}: {written} item(s) -> {dest}"
             + (f" (experiment {exp_name})" if exp_name else ""),
