@@ -307,3 +307,14 @@ def test_checksums_in_c_equal_tensorboards_own() -> None:
     _fast_checksums()
     assert getattr(pywrap_tensorflow.crc32c, "dvcstage_fast", False)
     assert pywrap_tensorflow.crc32c(data) == slow
+
+
+def test_overwrite_imports_an_unchanged_source_again(tbx_logs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "imported"
+    dvcstage_import("tensorboard", str(tbx_logs), "--to", str(out), cwd=tmp_path)
+    (out / "plots" / "images" / "samples" / "0.png").unlink()
+    again = dvcstage_import(
+        "tensorboard", str(tbx_logs), "--to", str(out), "--overwrite", cwd=tmp_path
+    )
+    assert "imported 1 run(s)" in again.stderr
+    check_run(out)

@@ -22,7 +22,7 @@ def import_tensorboard(logdir: Path, options: ImportOptions, out: TextIO) -> lis
     from .tensorboard import origin_of, read_tensorboard
 
     origin = origin_of(Path(logdir))
-    done = unchanged_import(origin, options, out)
+    done = [] if options.overwrite else unchanged_import(origin, options, out)
     if done:
         return done
     runs, scratch = read_tensorboard(Path(logdir))
@@ -35,7 +35,7 @@ def import_wandb(path: Path, options: ImportOptions, out: TextIO) -> list[Outcom
     from .wandb import origin_of, read_wandb
 
     origin = origin_of(Path(path))
-    done = unchanged_import(origin, options, out)
+    done = [] if options.overwrite else unchanged_import(origin, options, out)
     if done:
         return done
     return import_runs(read_wandb(Path(path)), options, out, origin)

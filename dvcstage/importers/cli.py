@@ -81,7 +81,7 @@ def register(commands: Any) -> None:
         sub.add_argument(
             "--overwrite",
             action="store_true",
-            help="replace a run in DIR that no import wrote",
+            help="replace a run in DIR that no import wrote; import unchanged runs again",
         )
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         sub.set_defaults(run=_run)

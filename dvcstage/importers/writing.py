@@ -33,7 +33,8 @@ class ImportOptions:
         to: the folder to write into: the run itself for one run, else one subfolder a run.
         exp: save each run as a DVC experiment of this name (``NAME-<run>`` for several).
         dry_run: only say what would be written.
-        overwrite: replace a run folder that was not written by an import.
+        overwrite: replace a run folder that was not written by an import, and import again
+            runs an earlier import of an unchanged source wrote.
         progress: show a progress bar (on a terminal by default).
     """
 
@@ -279,7 +280,8 @@ def import_runs(
     outcomes: list[Outcome] = []
     for run, dest, exp_name in zip(runs, dests, names, strict=True):
         manifest = read_manifest(dest)
-        if manifest is not None and manifest.get("fingerprint") == run.fingerprint:
+        unchanged = manifest is not None and manifest.get("fingerprint") == run.fingerprint
+        if unchanged and not options.overwrite:
             outcomes.append(Outcome(run, dest, "up to date", exp_name, 0))
             print(f"{run.source} run {run.name!r}: {dest} is up to date", file=out)
             continue
