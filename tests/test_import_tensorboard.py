@@ -318,3 +318,18 @@ def test_overwrite_imports_an_unchanged_source_again(tbx_logs: Path, tmp_path: P
     )
     assert "imported 1 run(s)" in again.stderr
     check_run(out)
+
+
+def test_the_import_of_another_run_is_not_replaced(tbx_logs: Path, tmp_path: Path) -> None:
+    import tensorboardX
+
+    out = tmp_path / "imported"
+    dvcstage_import("tensorboard", str(tbx_logs), "--to", str(out), cwd=tmp_path)
+    other = tmp_path / "other-logs"
+    writer = tensorboardX.SummaryWriter(str(other / "b"))
+    writer.add_scalar("x", 1.0, 0)
+    writer.close()
+    done = dvcstage_import("tensorboard", str(other), "--to", str(out), cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert "already holds the import of another run (tensorboard " in done.stderr
+    check_run(out)  # untouched

@@ -93,14 +93,21 @@ def read_manifest(dest: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def _holds_other_run(dest: Path) -> bool:
-    """Whether ``dest`` has files of a run that no import wrote (a user's own run)."""
-    if not dest.is_dir() or read_manifest(dest) is not None:
-        return False
-    return any(
-        (dest / name).exists()
-        for name in ("metrics.json", "params.yaml", "plots", "media", "media.jsonl")
-    )
+def _other_run_in(dest: Path, run: SourceRun) -> str | None:
+    """What ``dest`` holds that importing ``run`` would replace: a user's own run, or the
+    import of another run; None when it is new, empty, or an import of this same run."""
+    if not dest.is_dir():
+        return None
+    manifest = read_manifest(dest)
+    if manifest is None:
+        names = ("metrics.json", "params.yaml", "plots", "media", "media.jsonl")
+        if any((dest / name).exists() for name in names):
+            return "a run that no import wrote"
+        return None
+    same_source = manifest.get("source") == run.source
+    if same_source and manifest.get("path") == str(run.path.resolve()):
+        return None
+    return f"the import of another run ({manifest.get('source')} {manifest.get('path')})"
 
 
 def describe(run: SourceRun, dest: Path, exp_name: str | None, out: TextIO) -> None:
@@ -207,7 +214,7 @@ def write_run(
         "format": MANIFEST_FORMAT,
         "source": run.source,
         "run": run.name,
-        "path": str(run.path),
+        "path": str(run.path.resolve()),
         "fingerprint": run.fingerprint,
         "items": written,
         "experiment": exp_name,
@@ -269,13 +276,15 @@ def import_runs(
     """Import every run (or describe them with ``dry_run``); refuse unsafe targets first."""
     dests = destinations(runs, options.to)
     names = experiment_names(runs, options.exp)
-    for dest in dests:
-        if _holds_other_run(dest) and not options.overwrite:
+    for run, dest in zip(runs, dests, strict=True):
+        other = _other_run_in(dest, run)
+        if other is not None and not options.overwrite:
             raise ImportSourceError(
                 "--to",
                 dest,
-                "already holds a run that no import wrote (it would be replaced)",
-                "an empty or new folder, a folder an earlier import wrote, or --overwrite",
+                f"already holds {other}, which would be replaced",
+                "an empty or new folder, one an earlier import of the same run wrote, "
+                "or --overwrite",
             )
     outcomes: list[Outcome] = []
     for run, dest, exp_name in zip(runs, dests, names, strict=True):
