@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import wave
 from pathlib import Path
 from typing import Any
@@ -333,3 +334,41 @@ def test_the_import_of_another_run_is_not_replaced(tbx_logs: Path, tmp_path: Pat
     assert done.returncode == 2
     assert "already holds the import of another run (tensorboard " in done.stderr
     check_run(out)  # untouched
+
+
+@pytest.mark.frameworks
+def test_tf_summary_run_imported_item_by_item(tmp_path: Path) -> None:
+    """TensorFlow 2's tensor summaries: several images per step, histograms, text."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    logdir = tmp_path / "logs" / "tf-run"
+    writer = tf.summary.create_file_writer(str(logdir))
+    with writer.as_default():
+        for step in range(STEPS):
+            values = logged_values(step)
+            batch = np.stack([values["image"], 255 - values["image"]])
+            tf.summary.scalar("train/loss", values["loss"], step=step)
+            tf.summary.image("samples", batch, step=step, max_outputs=2)
+            tf.summary.histogram("weights", values["weights"], step=step, buckets=20)
+            tf.summary.text("notes", values["notes"], step=step)
+    writer.close()
+    out = tmp_path / "imported"
+    dvcstage_import("tensorboard", str(logdir.parent), "--to", str(out), cwd=tmp_path)
+    loss = metric_series(out, "train/loss")
+    assert {s: np.float32(v) for s, v in loss.items()} == {
+        s: np.float32(logged_values(s)["loss"]) for s in range(STEPS)
+    }
+    series = histogram_series(out, "weights")
+    for step in range(STEPS):
+        values = logged_values(step)
+        for i, pixels in enumerate((values["image"], 255 - values["image"])):
+            image = read_image(out / "plots" / "images" / "samples" / str(i) / f"{step}.png")
+            assert np.array_equal(image.pixels, pixels)
+        edges, counts = series[step]
+        assert len(counts) == 20 and sum(counts) == len(values["weights"])
+        assert edges[0] == pytest.approx(values["weights"].min())
+        assert edges[-1] == pytest.approx(values["weights"].max())
+        html = (out / "media" / "html" / "notes" / f"{step}.html").read_text()
+        assert f"<strong>step</strong> {step}" in html and "<script>" not in html
+    assert run("dvcstage", "validate", str(out)).returncode == 0
