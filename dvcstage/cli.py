@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .importers.cli import register as register_import
 from .index import rebuild_index
 from .validate import find_runs, validate_tree
 
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "kept until the run changes, at most 10 s)",
     )
     view.set_defaults(run=_view)
+    register_import(commands)  # dvcstage import tensorboard|wandb (dvcstage/importers/cli.py)
     return parser
 
 

@@ -14,6 +14,7 @@ from dvclive.error import DvcLiveError, InvalidDataTypeError, InvalidImageNameEr
 
 __all__ = [
     "DvcStageError",
+    "ImportSourceError",
     "InvalidAnnotationError",
     "InvalidMediaNameError",
     "InvalidMediaTypeError",
@@ -103,3 +104,15 @@ class MissingOptionalDependencyError(DvcStageError, ImportError):
 
 class MediaWriteError(DvcStageError):
     """A background write failed; raised at the next call into :class:`dvcstage.Live`."""
+
+
+# -- importers (dvcstage import tensorboard|wandb) ----------------------------------------------
+
+
+class ImportSourceError(DvcStageError, ValueError):
+    """A folder given to ``dvcstage import`` that holds no run of the expected layout."""
+
+    def __init__(self, argument: str, value: Any, problem: str, accepted: str) -> None:
+        self.argument = argument
+        self.accepted = accepted
+        super().__init__(f"{argument}: {_short(str(value), 200)} {problem}; accepted: {accepted}")

@@ -29,6 +29,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped, but DVCSTAGE_NO_SKIPS=1: {report.longrepr}"
 
 
+# Tests marked ``frameworks`` need Lightning, Keras, torch or Ultralytics, which live in venvs
+# of their own (scripts/test-frameworks builds them and sets DVCSTAGE_FRAMEWORKS=1): elsewhere
+# they are deselected, not skipped.
+RUN_FRAMEWORK_TESTS = os.environ.get("DVCSTAGE_FRAMEWORKS") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if RUN_FRAMEWORK_TESTS:
+        return
+    deselected = [item for item in items if item.get_closest_marker("frameworks")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("frameworks")]
+
+
 def run(
     *args: str, cwd: Path | None = None, check: bool = True, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
