@@ -203,7 +203,7 @@ def check_run(run_dir: Path, source_dir: Path, *, table_cells: bool = True) -> N
             assert image.masks[name]["class_labels"] == MASK_LABELS
 
         for i, pixels in enumerate(values["gallery"]):
-            item = read_image(run_dir / "plots" / "images" / "gallery" / str(i) / f"{step}.png")
+            item = read_image(run_dir / "plots/images/gallery.items" / str(i) / f"{step}.png")
             assert np.array_equal(item.pixels, pixels)
 
         table = sidecar(run_dir / "media" / "table" / "examples" / f"{step}.json")
@@ -377,13 +377,20 @@ def test_exp_saves_a_dvc_experiment_that_the_panel_shows(wandb_run: Path, tmp_pa
 
 
 def test_a_repository_without_commits_is_a_clear_error(wandb_run: Path, tmp_path: Path) -> None:
+    """In a repository without commits the run is imported (as Live logs there, with a
+    warning), but an experiment cannot be saved: --exp says so before writing anything."""
     workspace = tmp_path / "fresh"
     workspace.mkdir()
     run("git", "init", "-q", cwd=workspace)
-    done = dvcstage_import("wandb", str(wandb_run), "--to", "wb", cwd=workspace, check=False)
+    done = dvcstage_import(
+        "wandb", str(wandb_run), "--to", "wb", "--exp", "x", cwd=workspace, check=False
+    )
     assert done.returncode == 2
-    assert "--to: 'wb' is in a git repository DVCLive cannot use" in done.stderr
-    assert "at least one commit" in done.stderr and "Traceback" not in done.stderr
+    assert "--exp: 'x' needs a commit to save the experiment on" in done.stderr
+    assert "Traceback" not in done.stderr and not (workspace / "wb").exists()
+    done = dvcstage_import("wandb", str(wandb_run), "--to", "wb", cwd=workspace, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (workspace / "wb" / "metrics.json").is_file()
 
 
 def test_an_unreadable_item_is_said_and_the_rest_imported(wandb_run: Path, tmp_path: Path) -> None:

@@ -52,8 +52,15 @@ def register(commands: Any) -> None:
         "import",
         help="bring TensorBoard or W&B runs in as dvcstage runs",
         description=DESCRIPTION,
+        epilog="exit status: 0 imported or up to date (items that could not be read are "
+        "named), 2 bad usage, an unknown layout or a destination that cannot be used",
     )
-    kinds = parser.add_subparsers(dest="source_kind", required=True, metavar="{tensorboard,wandb}")
+    kinds = parser.add_subparsers(
+        dest="source_kind",
+        required=True,
+        metavar="{tensorboard,wandb}",
+        help="the format of the runs to import",
+    )
     for kind, metavar, source_help in (
         (
             "tensorboard",

@@ -160,6 +160,13 @@ def write_run(
     items = run.sorted_items()
     from scmrepo.exceptions import SCMError
 
+    if exp_name is not None and _without_commits(dest):
+        raise ImportSourceError(
+            "--exp",
+            exp_name,
+            "needs a commit to save the experiment on: the repository has none yet",
+            "a git repository with at least one commit (or no --exp: the run is written)",
+        )
     (dest / MANIFEST).unlink(missing_ok=True)  # an interrupted write is done again
     try:
         live = Live(
@@ -312,3 +319,19 @@ def import_runs(
         )
         outcomes.append(Outcome(run, dest, "imported", exp_name, written))
     return outcomes
+
+
+def _without_commits(dest: Path) -> bool:
+    """Whether ``dest`` is in a git repository that has no commit yet."""
+    import subprocess
+
+    folder = next((p for p in (dest, *dest.parents) if p.is_dir()), Path.cwd())
+    inside = subprocess.run(
+        ["git", "rev-parse", "--git-dir"], cwd=folder, capture_output=True, check=False
+    )
+    if inside.returncode != 0:
+        return False  # not in a repository: DVCLive logs without one
+    head = subprocess.run(
+        ["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=folder, capture_output=True, check=False
+    )
+    return head.returncode != 0
