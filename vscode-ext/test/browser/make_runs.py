@@ -13,6 +13,7 @@ The facts the tests check are printed as JSON on stdout.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -198,6 +199,9 @@ def log_broken(out: Path) -> dict[str, str]:
 
 def main(out: Path, steps: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    # Live writes its dvc.yaml in the working folder when that is inside a repository: keep
+    # it with the runs, never in the checkout this script is called from.
+    os.chdir(out)
     runs = {f"workspace:runs/lr-{lr}": log_run(out, i, lr, steps) for i, lr in enumerate(LRS)}
     broken = log_broken(out)
     print(
