@@ -2,11 +2,13 @@
 
 A workspace of ``--runs`` runs (default 4) x 30 keys x ``--steps`` steps (default 1,000) is
 synthesised in the writer's layout (``runs/r<i>/media.jsonl`` and every file): 12 image keys
-(``eval/img00`` ..; 128x96 PNGs, hard links to 16 distinct pictures so that every step shows
-another, each with a sidecar of 5 boxes), 4 histogram keys (``grads/h0`` ..; 32 bins a step)
-and 14 metrics (``train/m00`` ..; DVCLive's TSVs) -- 48,000 images for the defaults. The real
-``dvcstage view --no-browser --port 0`` serves it, and Debian's Chromium (playwright-core, from
-``vscode-ext/node_modules``; bench/bench_panel.mjs) at 1,400 x 900 measures:
+(``eval/img00`` ..; 128x96 PNGs, copies of 16 distinct pictures so that every step shows
+another, each with a sidecar of 5 boxes; copies, not hard links: ``dvcstage view`` refuses a
+file with other hard links unless DVC's cache holds it), 4 histogram keys (``grads/h0`` ..;
+32 bins a step) and 14 metrics (``train/m00`` ..; DVCLive's TSVs) -- 48,000 images for the
+defaults. The real ``dvcstage view --no-browser --port 0`` serves it, and Debian's Chromium
+(playwright-core, from ``vscode-ext/node_modules``; bench/bench_panel.mjs) at 1,400 x 900
+measures:
 
 * **first paint**: from the start of navigation to the sections and panels laid out, and to
   every panel on screen drawn (its images, chart and histograms);
@@ -49,7 +51,7 @@ GOAL_FIRST_PAINT_S = 1.5
 GOAL_MOVE_P95_MS = 100.0
 
 
-def _pictures(folder: Path) -> list[Path]:
+def _pictures() -> list[bytes]:
     """16 distinct 128x96 PNGs (gradients and a square: compressible, like real previews)."""
     import numpy as np
     from PIL import Image
@@ -61,11 +63,9 @@ def _pictures(folder: Path) -> list[Path]:
             [(x * 2 + i * 15) % 256, (y * 2 + i * 9) % 256, np.full_like(x, 40 + i * 12)], -1
         )
         img[20 + i : 50 + i, 30 + 2 * i : 70 + 2 * i] = [240, 220, 60]
-        path = folder / f"_picture{i}.png"
         buffer = io.BytesIO()
         Image.fromarray(img.astype("uint8")).save(buffer, format="PNG")
-        path.write_bytes(buffer.getvalue())
-        out.append(path)
+        out.append(buffer.getvalue())
     return out
 
 
@@ -75,14 +75,14 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
     for r in range(runs):
         run = folder / "runs" / f"r{r}"
         run.mkdir(parents=True)
-        pictures = _pictures(run)
+        pictures = _pictures()
         lines: list[str] = []
         for key_index, key in enumerate(IMAGE_KEYS):
             (run / "plots" / "images" / key).mkdir(parents=True)
             for step in range(steps):
                 base = f"plots/images/{key}/{step}"
                 picture = pictures[(step + key_index + r) % PICTURES]
-                os.link(picture, run / f"{base}.png")
+                (run / f"{base}.png").write_bytes(picture)
                 boxes = [
                     {
                         "position": {
@@ -110,7 +110,7 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
                 text = json.dumps(sidecar, separators=(",", ":"))
                 (run / f"{base}.json").write_text(text)
                 files = [
-                    {"path": f"{base}.png", "role": "image", "bytes": picture.stat().st_size},
+                    {"path": f"{base}.png", "role": "image", "bytes": len(picture)},
                     {
                         "path": f"{base}.json",
                         "role": "sidecar",
