@@ -363,7 +363,7 @@ def test_tf_summary_run_imported_item_by_item(tmp_path: Path) -> None:
     for step in range(STEPS):
         values = logged_values(step)
         for i, pixels in enumerate((values["image"], 255 - values["image"])):
-            image = read_image(out / "plots" / "images" / "samples" / str(i) / f"{step}.png")
+            image = read_image(out / "plots" / "images" / "samples.items" / str(i) / f"{step}.png")
             assert np.array_equal(image.pixels, pixels)
         edges, counts = series[step]
         assert len(counts) == 20 and sum(counts) == len(values["weights"])

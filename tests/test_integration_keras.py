@@ -90,7 +90,7 @@ def test_predictions_of_a_validation_batch_each_epoch(
     for epoch in (0, 1):
         predicted = seen[epoch].argmax(-1)
         for i in range(4):
-            images = run / "plots" / "images" / "val" / "predictions"
+            images = run / "plots" / "images" / "val" / "predictions.items"
             image = read_image(images / str(i) / f"{epoch}.png")
             assert np.array_equal(image.pixels, val_x[i])
             assert np.array_equal(image.masks["ground_truth"]["mask_data"], val_y[i])

@@ -172,7 +172,7 @@ def test_predictions_with_boxes_and_masks_logged_through_the_logger(
             predicted = seen["logits"].argmax(0)
 
             seg = read_image(
-                run / "plots" / "images" / "val" / "segmentation" / str(i) / f"{step}.png"
+                run / "plots" / "images" / "val" / "segmentation.items" / str(i) / f"{step}.png"
             )
             assert np.abs(seg.pixels.astype(int) - sample["pixels"]).max() <= 1
             assert np.array_equal(seg.masks["ground_truth"]["mask_data"], sample["mask"].numpy())
@@ -186,7 +186,7 @@ def test_predictions_with_boxes_and_masks_logged_through_the_logger(
             assert len(seg.boxes["predictions"]["box_data"]) == len(set(np.unique(predicted)) - {0})
 
             det = read_image(
-                run / "plots" / "images" / "val" / "detection" / str(i) / f"{step}.png"
+                run / "plots" / "images" / "val" / "detection.items" / str(i) / f"{step}.png"
             )
             assert det.boxes is not None
             prediction = seen["prediction"]
@@ -308,15 +308,17 @@ def test_a_wandb_logger_script_runs_with_only_the_import_changed(
         return
 
     run = tmp_path / "dvclive"
-    steps = sorted(int(p.stem) for p in (run / "plots" / "images" / "samples" / "0").glob("*.png"))
+    steps = sorted(
+        int(p.stem) for p in (run / "plots" / "images" / "samples.items" / "0").glob("*.png")
+    )
     assert len(steps) == 2  # step=None: at the step of the metrics logged last, as W&B does
     for epoch, step in enumerate(steps):
-        first = read_image(run / "plots" / "images" / "samples" / "0" / f"{step}.png")
+        first = read_image(run / "plots" / "images" / "samples.items" / "0" / f"{step}.png")
         assert (first.pixels == 40 * epoch).all() and first.caption == f"epoch {epoch}"
         assert first.boxes is not None
         assert first.boxes["predictions"]["box_data"][0]["scores"] == {"acc": 0.5}
         assert first.masks["truth"]["mask_data"][2:5, 3:9].all()
-        second = read_image(run / "plots" / "images" / "samples" / "1" / f"{step}.png")
+        second = read_image(run / "plots" / "images" / "samples.items" / "1" / f"{step}.png")
         assert second.pixels.shape[:2] == (8, 12) and second.caption == "zeros"
         table = sidecar(run / "media" / "table" / "table" / f"{step}.json")
         assert table["columns"] == ["epoch", "note"]
@@ -324,11 +326,11 @@ def test_a_wandb_logger_script_runs_with_only_the_import_changed(
         assert sidecar(run / "media" / "table" / "text" / f"{step}.json")["data"] == [
             [f"epoch {epoch}"]
         ]
-        audio = sidecar(run / "media" / "audio" / "audio" / "0" / f"{step}.json")
+        audio = sidecar(run / "media" / "audio" / "audio.items" / "0" / f"{step}.json")
         assert audio["caption"] == f"tone {epoch}" and audio["sample_rate"] == 8000
-        video = sidecar(run / "media" / "video" / "video" / "0" / f"{step}.json")
+        video = sidecar(run / "media" / "video" / "video.items" / "0" / f"{step}.json")
         assert video["caption"] == f"clip {epoch}"
-        gif = run / "media" / "video" / "video" / "0" / f"{step}.gif"
+        gif = run / "media" / "video" / "video.items" / "0" / f"{step}.gif"
         assert gif.read_bytes() == (tmp_path / "clip.gif").read_bytes()
     params = yaml.safe_load((run / "params.yaml").read_text())
     assert params == {"batch_size": 4, "lr": 0.1}

@@ -158,7 +158,7 @@ def check_epochs(run: Path, recorded: Any, truth: dict[str, Any], tmp_path: Path
         (first_batch,) = recorded[epoch]
         for i in range(4):
             image = read_image(
-                run / "plots" / "images" / "val" / "predictions" / str(i) / f"{epoch}.png"
+                run / "plots" / "images" / "val" / "predictions.items" / str(i) / f"{epoch}.png"
             )
             name = first_batch["files"][i]
             assert image.caption == name
@@ -204,7 +204,7 @@ def test_segmentation_masks_with_the_boxes(tmp_path: Path) -> None:
         (first_batch,) = recorded[epoch]
         for i in range(4):
             image = read_image(
-                run / "plots" / "images" / "val" / "predictions" / str(i) / f"{epoch}.png"
+                run / "plots" / "images" / "val" / "predictions.items" / str(i) / f"{epoch}.png"
             )
             class_id, (x1, y1, x2, y2) = truth[first_batch["files"][i]]
             height, width = image.pixels.shape[:2]

@@ -9,7 +9,7 @@ turns every summary, old style (``torch.utils.tensorboard``, tensorboardX) or ne
 plugin       becomes
 ===========  ==================================================================
 scalars      a metric at its step (``plots/metrics/<tag>.tsv``)
-images       images at the step (``<tag>/<step>.png``; several: ``<tag>/<i>/<step>.png``)
+images       images at the step (``<tag>/<step>.png``; several: ``<tag>.items/<i>/<step>.png``)
 histograms   a histogram series (``plots/histograms/<tag>.tsv``)
 audio        audio clips at the step
 text         HTML (Markdown rendered and sanitised as TensorBoard does); 2-D text a table

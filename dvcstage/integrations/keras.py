@@ -103,7 +103,7 @@ class DVCStagePredictionCallback(DVCLiveCallback):
             ``SegmentationAdapter(channels_last=True)`` or :class:`KerasDetectionAdapter`.
         num_samples: how many samples of the batch.
         class_labels: class id -> name.
-        key: where the images go (``<key>/<i>/<step>.png``).
+        key: where the images go (``<key>.items/<i>/<step>.png``).
         save_weights_only, live, **kwargs: as ``DVCLiveCallback``; ``kwargs`` go to
             :class:`dvcstage.Live` when ``live`` is not given.
     """

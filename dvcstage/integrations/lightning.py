@@ -177,7 +177,7 @@ class DVCStageLogger(DVCLiveLogger):
         """Log images (arrays, tensors, PIL images, paths) under ``key`` at ``step``.
 
         Keywords are lists with one entry per image: ``caption``, ``masks``, ``boxes`` (W&B's
-        structures), ``mode``. Written as ``key/<i>/<step>.png``.
+        structures), ``mode``. Written as ``key.items/<i>/<step>.png``.
         """
         per_image = _per_item("images", images, kwargs)
         self._log_media(
@@ -285,7 +285,7 @@ class DVCStagePredictionLogger(Callback):
     """Log the first ``num_samples`` validation samples of each epoch with predictions.
 
     Each sample is an image with ``ground_truth`` and ``predictions`` box groups and masks,
-    logged as ``<key>/<i>/<step>.png`` through the trainer's :class:`DVCStageLogger`, at the
+    logged as ``<key>.items/<i>/<step>.png`` through the trainer's :class:`DVCStageLogger`, at the
     step of the epoch's validation metrics.
 
     Args:

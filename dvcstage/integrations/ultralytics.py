@@ -10,7 +10,7 @@ epoch, as data, plus metrics and per-class metrics::
 
 Each epoch logs, at the step of the epoch:
 
-- ``val/predictions/<i>/<epoch>.png``: the first ``num_images`` validation images as the
+- ``val/predictions.items/<i>/<epoch>.png``: the first ``num_images`` validation images as the
   validator saw them, each with two W&B-style box groups, ``ground_truth`` and
   ``predictions`` (class names, scores; predictions at or above ``conf``), and for
   segmentation models two masks of the same names;
