@@ -205,3 +205,82 @@ def test_answer_cache_keeps_shares_and_forgets() -> None:
         assert len(asked) == 11
 
     asyncio.run(scenario())
+
+
+def test_answer_cache_answers_items_from_item_entries_and_asks_the_rest_at_once() -> None:
+    """``dvcstage/items`` through the cache: kept items are not asked again, the missing ones go
+    in one request, each item's error stays its own, and a refused request stays refused.
+    ``ask`` stands in for the language server here (tests/test_view.py asks the real one)."""
+    import asyncio
+
+    from dvcstage.view.answers import MAX_ITEMS, AnswerCache
+    from dvcstage.view.lsp_bridge import ServerError
+
+    asked: list[tuple[str, object]] = []
+
+    def answer_one(params: dict[str, object], n: int) -> dict[str, object]:
+        if params["step"] == 99:
+            return {"error": {"code": -32003, "message": "no step 99"}}
+        return {"result": {"step": params["step"], "n": n}}
+
+    async def ask(method: str, params: object) -> object:
+        asked.append((method, params))
+        n = len(asked)  # the answer says which request brought it
+        await asyncio.sleep(0.01)
+        assert isinstance(params, dict)
+        if method == "dvcstage/item":
+            one = answer_one(params, n)
+            if "error" in one:
+                raise ServerError(-32003, "no step 99")
+            return one["result"]
+        items = params["items"]
+        if len(items) > MAX_ITEMS or any(i["step"] < 0 for i in items):
+            raise ServerError(-32602, "dvcstage/items: invalid params")
+        return {"items": [answer_one(i, n) for i in items]}
+
+    def item(step: int) -> dict[str, object]:
+        return {"run": "r", "key": "k", "step": step}
+
+    async def scenario() -> None:
+        cache = AnswerCache(max_age=60)
+        kept = await cache.answer("dvcstage/item", item(1), ask)
+        assert kept == {"step": 1, "n": 1}
+        both = await asyncio.gather(
+            cache.answer("dvcstage/items", {"items": [item(1), item(2), item(99)]}, ask),
+            cache.answer("dvcstage/items", {"items": [item(2), item(3)]}, ask),
+        )
+        # step 1 was kept; 2 and 99 asked in one request; the second shares 2 and asks 3
+        assert asked[1:] == [
+            ("dvcstage/items", {"items": [item(2), item(99)]}),
+            ("dvcstage/items", {"items": [item(3)]}),
+        ]
+        first, second = both
+        assert first == {
+            "items": [
+                {"result": kept},
+                {"result": {"step": 2, "n": 2}},
+                {"error": {"code": -32003, "message": "no step 99"}},
+            ]
+        }
+        assert second == {
+            "items": [{"result": {"step": 2, "n": 2}}, {"result": {"step": 3, "n": 3}}]
+        }
+        # what dvcstage/items brought answers dvcstage/item; the error was not kept
+        assert await cache.answer("dvcstage/item", item(3), ask) == {"step": 3, "n": 3}
+        again = await cache.answer("dvcstage/items", {"items": [item(99), item(2)]}, ask)
+        assert asked[-1] == ("dvcstage/items", {"items": [item(99)]})
+        assert again["items"][0]["error"]["code"] == -32003 and "result" in again["items"][1]
+        # a request the server refuses as a whole is refused as a whole, and nothing is kept
+        for params in ({"items": [item(2), item(-1)]}, {"items": [item(4)] * (MAX_ITEMS + 1)}):
+            with pytest.raises(ServerError) as caught:
+                await cache.answer("dvcstage/items", params, ask)
+            assert caught.value.code == -32602
+        assert asked[-2] == ("dvcstage/items", {"items": [item(-1)]})
+        assert asked[-1] == ("dvcstage/items", {"items": [item(4)] * (MAX_ITEMS + 1)})
+        assert await cache.answer("dvcstage/item", item(4), ask) == {"step": 4, "n": len(asked)}
+        changed = len(asked)
+        cache.changed("r")  # a change drops the items too
+        await cache.answer("dvcstage/items", {"items": [item(2)]}, ask)
+        assert len(asked) == changed + 1
+
+    asyncio.run(scenario())
