@@ -439,6 +439,37 @@ async def test_changed_while_a_child_process_logs(client: LanguageClient, worksp
     assert {k["key"]: k["steps"] for k in media["keys"]}["pred"] == list(range(steps))
 
 
+async def test_a_run_whose_folder_is_deleted_is_removed_and_comes_back_as_new(
+    client: LanguageClient, workspace: Path
+) -> None:
+    import shutil
+
+    notes: Notes = client.notes  # type: ignore[attr-defined]
+    run_id = "workspace:gone"
+    assert start_logging(workspace, "gone", 2, 0.0).wait(timeout=60) == 0
+    await notes.wait_for(lambda got: any(n["run"] == run_id and n.get("new") for n in got))
+    assert run_id in [r["id"] for r in (await request(client, "dvcstage/runs", {}))["runs"]]
+    before = len(notes.received)
+    shutil.rmtree(workspace / "gone")
+
+    def removed(received: list[dict[str, Any]]) -> Any:
+        return next((n for n in received[before:] if n["run"] == run_id), None)
+
+    note = await notes.wait_for(removed)
+    assert note == {"run": run_id, "lastStep": None, "items": [], "removed": True}
+    assert not schemas.schema_errors("protocol-changed", note)
+    assert run_id not in [r["id"] for r in (await request(client, "dvcstage/runs", {}))["runs"]]
+    with pytest.raises(JsonRpcException) as caught:
+        await client.protocol.send_request_async("dvcstage/media", {"run": run_id})
+    assert caught.value.code == -32001
+    # logged again: found by the next scan, as a new run
+    again = len(notes.received)
+    assert start_logging(workspace, "gone", 1, 0.0).wait(timeout=60) == 0
+    await notes.wait_for(lambda got: any(n["run"] == run_id and n.get("new") for n in got[again:]))
+    media = await request(client, "dvcstage/media", {"run": run_id})
+    assert {k["key"]: k["steps"] for k in media["keys"]}["pred"] == [0]
+
+
 def _span(text: str, needle: str, occurrence: int = 0) -> types.Range:
     """The LSP range (UTF-16) of the ``occurrence``-th ``needle`` in ``text``."""
     at = -1
