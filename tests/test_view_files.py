@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -284,3 +286,47 @@ def test_answer_cache_answers_items_from_item_entries_and_asks_the_rest_at_once(
         assert len(asked) == changed + 1
 
     asyncio.run(scenario())
+
+
+def test_small_images_of_an_items_answer_travel_inside_it_through_the_file_checks(
+    tmp_path: Path,
+) -> None:
+    """``inline_images``: the bytes of small images a ``/files/`` URL may serve are attached as
+    ``data``; a big, missing, hard-linked or refused file is left to be fetched (and refused)."""
+    import base64
+
+    from dvcstage.view.inline import INLINE_MAX_BYTES, inline_images
+
+    ws = tmp_path / "ws"
+    (ws / "run").mkdir(parents=True)
+    small = ws / "run" / "0.png"
+    small.write_bytes(b"\x89PNG small")
+    big = ws / "run" / "1.png"
+    big.write_bytes(b"x" * (INLINE_MAX_BYTES + 1))
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"secret")
+    os.link(secret, ws / "run" / "2.png")
+    (ws / "run" / "3.png").symlink_to(secret)
+    roots = FileRoots({"w0": ws})
+
+    def image(name: str, size: int, exists: bool = True, role: str = "image") -> dict[str, Any]:
+        return {"role": role, "path": name, "uri": f"/files/w0/run/{name}", "bytes": size,
+                "exists": exists}  # fmt: skip
+
+    answer: dict[str, Any] = {
+        "items": [
+            {"result": {"files": [image("0.png", 10), image("0.png", 10, role="mask")]}},
+            {"result": {"files": [image("1.png", 10)]}},  # says 10 bytes, holds more
+            {"result": {"files": [image("1.png", INLINE_MAX_BYTES + 1)]}},
+            {"result": {"files": [image("2.png", 6), image("3.png", 6)]}},
+            {"result": {"files": [image("4.png", 6, exists=False), image("4.png", 6)]}},
+            {"error": {"code": -32003, "message": "no step 9"}},
+        ]
+    }
+    inline_images("dvcstage/items", answer, roots)
+    files = [f for a in answer["items"] if "result" in a for f in a["result"]["files"]]
+    assert base64.b64decode(files[0]["data"]) == small.read_bytes()
+    assert ["data" in f for f in files] == [True] + [False] * 7  # only the small image
+    one = {"files": [image("0.png", 10)]}
+    inline_images("dvcstage/item", one, roots)  # only dvcstage/items answers
+    assert "data" not in one["files"][0]

@@ -47,7 +47,8 @@ export class ItemBatcher {
   }
 
   private async send(group: Waiting[]): Promise<void> {
-    if (group.length === 1 || !this.batches) {
+    // One item too goes as dvcstage/items: a host may send small images with its answer.
+    if (!this.batches) {
       for (const w of group) this.one(w);
       return;
     }

@@ -43,6 +43,8 @@ export interface ImageBundle {
 export interface BundleFiles {
   image: string;
   sidecar?: string;
+  /** The image's bytes, base64, when the host sent them with the item (not fetched then). */
+  imageData?: string;
 }
 
 /** A promise that remembers its value, so a ready entry can be used synchronously. */
@@ -138,23 +140,16 @@ export interface DecodedImage {
  * costs the main thread a copy of every pixel). `file` names it in problems: a 404 is a
  * missing file, bytes the browser cannot decode an undecodable one.
  */
-export async function loadImage(url: string, file: string = url): Promise<DecodedImage> {
-  let response: Response;
+export async function loadImage(url: string, file: string = url, data?: string): Promise<DecodedImage> {
+  const blob = data === undefined ? await fetchBlob(url, file) : undefined;
   try {
-    response = await fetch(url);
-  } catch (err) {
-    throw new ProblemError(loadProblem(file, err, false));
-  }
-  if (response.status === 404) throw new ProblemError({ kind: "missing", file, message: "not on disk (not pulled, or deleted)" });
-  if (!response.ok) throw new ProblemError({ kind: "unreadable", file, message: `HTTP ${response.status}` });
-  const blob = await response.blob();
-  try {
+    const bytes = blob ?? base64Blob(data ?? "");
     if (typeof createImageBitmap === "function") {
-      const image = await createImageBitmap(blob);
+      const image = await createImageBitmap(bytes);
       return { image, width: image.width, height: image.height };
     }
     const image = new Image();
-    const objectUrl = URL.createObjectURL(blob);
+    const objectUrl = URL.createObjectURL(bytes);
     try {
       image.src = objectUrl;
       await image.decode();
@@ -165,6 +160,27 @@ export async function loadImage(url: string, file: string = url): Promise<Decode
   } catch (err) {
     throw new ProblemError(loadProblem(file, err, true));
   }
+}
+
+/** The bytes of `url` (a missing or unreadable file is a ProblemError naming `file`). */
+async function fetchBlob(url: string, file: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new ProblemError(loadProblem(file, err, false));
+  }
+  if (response.status === 404) throw new ProblemError({ kind: "missing", file, message: "not on disk (not pulled, or deleted)" });
+  if (!response.ok) throw new ProblemError({ kind: "unreadable", file, message: `HTTP ${response.status}` });
+  return response.blob();
+}
+
+/** Bytes sent base64 (the browser sniffs the image type from them). */
+export function base64Blob(data: string): Blob {
+  const text = atob(data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return new Blob([bytes]);
 }
 
 /** A class-id PNG; other encodings go through the browser's decoder (first channel). */
@@ -233,7 +249,7 @@ export async function loadImageBundle(
       return undefined; // the image still shows
     }
   });
-  const { image, width, height } = await loadImage(imageUrl, files.image);
+  const { image, width, height } = await loadImage(imageUrl, files.image, files.imageData);
   const masks = await Promise.all(maskJobs);
   const read = readBoxes(sidecar, width, height);
   for (const message of read.problems) problems.push({ kind: "invalid-sidecar", file: sidecarFile, message });
@@ -434,7 +450,7 @@ export class MediaLoader {
               if (link && !link.exists) return undefined; // named below, from the server's answer
               return link?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
             },
-            sidecarFile ? { image: file.path, sidecar: sidecarFile } : { image: file.path },
+            { image: file.path, ...(sidecarFile ? { sidecar: sidecarFile } : {}), ...(file.data !== undefined ? { imageData: file.data } : {}) },
           ),
         );
         bundle.problems.unshift(...known.filter((p) => !bundle.problems.some((q) => q.file === p.file && q.message === p.message)));

@@ -55,13 +55,13 @@ test("items asked in one task travel as one dvcstage/items request; each gets it
   assert.deepEqual(sent[0]?.params, { items: [item(1), item(2), item(3)] });
   sent[0]?.answer.resolve({ items: [{ result: result(1) }, { error: { code: -32003, message: "no step 2" } }, { result: result(3) }] });
   assert.deepEqual(await Promise.all(answers), [1, "-32003", 3]);
-  // a later task: a request of its own; a single item goes as dvcstage/item
+  // a later task: a request of its own (a single item too: the host may send its image with it)
   const single = batcher.request(item(4));
   await settle();
-  assert.equal(sent[1]?.method, "dvcstage/item");
-  sent[1]?.answer.resolve(result(4));
+  assert.deepEqual([sent[1]?.method, sent[1]?.params], ["dvcstage/items", { items: [item(4)] }]);
+  sent[1]?.answer.resolve({ items: [{ result: result(4) }] });
   assert.equal((await single).step, 4);
-  assert.deepEqual(batcher.sent, { item: 1, items: 1 });
+  assert.deepEqual(batcher.sent, { item: 0, items: 2 });
 });
 
 test("more than MAX_BATCH items are split; a refused request fails its items; an older host gets dvcstage/item", async () => {
