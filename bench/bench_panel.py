@@ -19,10 +19,14 @@ measures:
   (**scrub**), and ``--moves``/2 random jumps (**jump**: nothing loaded ahead).
 
 The goals: first paint <= 1.5 s, slider move p95 <= 100 ms. The machine is shared and noisy:
-this is a measurement, never a test.
+this is a measurement, never a test. ``--before CHECKOUT`` also measures another version of
+dvcstage (a git worktree of it: its package, language server and built panel) on the same
+workspace in the same run, the two versions taking turns ``--rounds`` times.
 
     .venv/bin/python bench/bench_panel.py                      # 4 runs x 30 keys x 1,000 steps
     .venv/bin/python bench/bench_panel.py --steps 200 --json panel.json
+    git worktree add /tmp/panel-before main
+    .venv/bin/python bench/bench_panel.py --before /tmp/panel-before --rounds 2
 """
 
 from __future__ import annotations
@@ -164,15 +168,15 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
     return total
 
 
-def start_view(folder: Path, cache: Path) -> tuple[subprocess.Popen[str], str]:
-    """``dvcstage view`` on ``folder``; the process and its URL (with the token)."""
-    view = shutil.which("dvcstage", path=str(Path(sys.executable).parent)) or "dvcstage"
+def start_view(folder: Path, cache: Path, source: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
+    """``dvcstage view`` (of the checkout ``source``) on ``folder``; the process and its URL
+    (with the token)."""
+    paths = [str(source), str(source / "lsp")] if source != ROOT else [str(ROOT / "lsp")]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "lsp"), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [*paths, os.environ.get("PYTHONPATH")])),
     }
+    view = shutil.which("dvcstage", path=str(Path(sys.executable).parent)) or "dvcstage"
     process = subprocess.Popen(
         [view, "view", "--no-browser", "--port", "0", "--cache-dir", str(cache), str(folder)],
         stdout=subprocess.PIPE,
@@ -193,6 +197,87 @@ def start_view(folder: Path, cache: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("dvcstage view printed no URL")
 
 
+def measure(folder: Path, cache: Path, source: Path, moves: int, loads: int) -> dict[str, Any]:
+    """One pass of bench_panel.mjs against the view of checkout ``source``."""
+    process, url = start_view(folder, cache, source)
+    try:
+        script = ROOT / "bench" / "bench_panel.mjs"
+        done = subprocess.run(
+            ["node", str(script), url, str(moves), str(loads), str(process.pid)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    if done.returncode != 0:
+        raise SystemExit(f"bench_panel.mjs failed:\n{done.stdout}\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["load_average"] = os.getloadavg()
+    return figures
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    """Median, p95 and max as bench_panel.mjs computes them (the value at floor(p * n))."""
+    v = sorted(values)
+    return {
+        "n": len(v),
+        "median": v[min(len(v) - 1, len(v) // 2)],
+        "p95": v[min(len(v) - 1, int(0.95 * len(v)))],
+        "max": v[-1],
+    }
+
+
+def merge(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several passes of one version: every move of every pass together."""
+    moves = {
+        kind: _stats([t for one in passes for t in one["moves"][kind]["all"]])
+        for kind in ("step", "scrub", "jump")
+    }
+    layout = sorted(t for one in passes for t in one["firstPaint"]["all_layout_s"])
+    drawn = sorted(t for one in passes for t in one["firstPaint"]["all_drawn_s"])
+    return {
+        "firstPaint": {
+            "n": len(drawn),
+            "layout_s": layout[len(layout) // 2],
+            "drawn_s": drawn[len(drawn) // 2],
+        },
+        "moves": moves,
+        "visible": passes[0]["visible"],
+        "load_average": [one["load_average"] for one in passes],
+        "cpu_ms_per_move": {
+            kind: {
+                group: sum(one["cpu_ms_per_move"][kind][group] for one in passes) / len(passes)
+                for group in passes[0]["cpu_ms_per_move"][kind]
+            }
+            for kind in ("step", "scrub", "jump")
+        },
+    }
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    paint, moves = figures["firstPaint"], figures["moves"]
+    loads = ", ".join(f"{one[0]:.2f}" for one in figures["load_average"])
+    print(f"== {name} (1-minute load average after each pass: {loads})")
+    print(
+        f"first paint (median of {paint['n']}): panels laid out {paint['layout_s']:.2f} s, "
+        f"every visible panel drawn {paint['drawn_s']:.2f} s (goal <= {GOAL_FIRST_PAINT_S} s)"
+    )
+    for kind in ("step", "scrub", "jump"):
+        m = moves[kind]
+        print(
+            f"slider move, {kind} ({m['n']} moves): median {m['median']:.1f} ms,",
+            f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms",
+            f"(goal p95 <= {GOAL_MOVE_P95_MS:.0f} ms)",
+        )
+        cpu = figures["cpu_ms_per_move"][kind]
+        print(
+            f"    CPU per move ({sum(cpu.values()):.0f} ms, loads ahead included):",
+            ", ".join(f"{group} {ms:.1f} ms" for group, ms in cpu.items()),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=4)
@@ -200,8 +285,18 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=100)
     parser.add_argument("--loads", type=int, default=5, help="page loads for the first paint")
     parser.add_argument("--keep", type=Path, help="synthesise into (or reuse) this folder")
+    parser.add_argument(
+        "--before", type=Path, help="also measure this checkout of dvcstage (a git worktree)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="passes of each version, in turn")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    versions = {"this checkout": ROOT}
+    if args.before is not None:
+        before = args.before.resolve()
+        if not (before / "dvcstage" / "view" / "static" / "panel.js").is_file():
+            parser.error(f"--before {args.before}: not a dvcstage checkout (no built panel)")
+        versions = {f"before ({before})": before, **versions}
 
     temp = Path(tempfile.mkdtemp(prefix="dvcstage-bench-panel-"))
     folder = args.keep or temp / "ws"
@@ -213,49 +308,25 @@ def main() -> None:
                 f"synthesised {count:,} index lines in {time.perf_counter() - started:.1f} s:",
                 folder,
             )
-        process, url = start_view(folder, temp / "cache")
-        try:
-            done = subprocess.run(
-                [
-                    "node",
-                    str(ROOT / "bench" / "bench_panel.mjs"),
-                    url,
-                    str(args.moves),
-                    str(args.loads),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=1800,
-            )
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-        if done.returncode != 0:
-            raise SystemExit(f"bench_panel.mjs failed:\n{done.stdout}\n{done.stderr}")
-        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        figures["workload"] = {
-            "runs": args.runs,
-            "keys": len(IMAGE_KEYS) + len(HISTOGRAM_KEYS) + len(METRIC_KEYS),
-            "steps": args.steps,
-        }
-        paint, moves = figures["firstPaint"], figures["moves"]
+        passes: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
+        for round_ in range(args.rounds):
+            for i, (name, source) in enumerate(versions.items()):
+                cache = temp / f"cache-{round_}-{i}"
+                passes[name].append(measure(folder, cache, source, args.moves, args.loads))
         print(
             f"workload: {args.runs} runs x 30 keys x {args.steps} steps; Chromium 1400x900;",
-            figures["visible"],
+            next(iter(passes.values()))[0]["visible"],
         )
-        print(
-            f"first paint (median of {paint['n']}): panels laid out {paint['layout_s']:.2f} s, "
-            f"every visible panel drawn {paint['drawn_s']:.2f} s (goal <= {GOAL_FIRST_PAINT_S} s)"
-        )
-        for kind in ("step", "scrub", "jump"):
-            m = moves[kind]
-            print(
-                f"slider move, {kind} ({m['n']} moves): median {m['median']:.1f} ms,",
-                f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms",
-                f"(goal p95 <= {GOAL_MOVE_P95_MS:.0f} ms)",
-            )
+        results = {name: merge(one) for name, one in passes.items()}
+        for name, figures in results.items():
+            report(name, figures)
         if args.json:
-            args.json.write_text(json.dumps(figures, indent=1))
+            workload = {
+                "runs": args.runs,
+                "keys": len(IMAGE_KEYS) + len(HISTOGRAM_KEYS) + len(METRIC_KEYS),
+                "steps": args.steps,
+            }
+            args.json.write_text(json.dumps({"workload": workload, **results}, indent=1))
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
