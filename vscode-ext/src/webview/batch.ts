@@ -9,6 +9,8 @@ import { RequestError, type Transport } from "./transport";
 
 /** Most items in one `dvcstage/items` request (the params schema's maxItems). */
 export const MAX_BATCH = 256;
+/** Most bytes of params in one request (`dvcstage view` refuses a message over 64 KiB). */
+export const MAX_BATCH_BYTES = 32 * 1024;
 const METHOD_NOT_FOUND = -32601;
 const INTERNAL_ERROR = -32603;
 
@@ -43,7 +45,19 @@ export class ItemBatcher {
     this.scheduled = false;
     const all = this.waiting;
     this.waiting = [];
-    for (let i = 0; i < all.length; i += MAX_BATCH) void this.send(all.slice(i, i + MAX_BATCH));
+    let group: Waiting[] = [];
+    let bytes = 0;
+    for (const w of all) {
+      const size = JSON.stringify(w.params).length + 1;
+      if (group.length && (group.length >= MAX_BATCH || bytes + size > MAX_BATCH_BYTES)) {
+        void this.send(group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(w);
+      bytes += size;
+    }
+    if (group.length) void this.send(group);
   }
 
   private async send(group: Waiting[]): Promise<void> {

@@ -4,7 +4,7 @@
 // the host are stand-ins that the tests step by hand (the browser tests drive the real thing).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ItemBatcher, MAX_BATCH } from "../../src/webview/batch";
+import { ItemBatcher, MAX_BATCH, MAX_BATCH_BYTES } from "../../src/webview/batch";
 import { DroppedError, LoadQueue, ON_SCREEN } from "../../src/webview/load-queue";
 import { FramePresenter, type FrameClock } from "../../src/webview/present";
 import { RequestError, type Transport } from "../../src/webview/transport";
@@ -75,6 +75,16 @@ test("more than MAX_BATCH items are split; a refused request fails its items; an
   const outcomes = await Promise.allSettled(many);
   assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, MAX_BATCH);
   assert.ok(outcomes.slice(MAX_BATCH).every((o) => o.status === "rejected" && (o.reason as RequestError).code === -32602));
+  // long params: split by size too (the browser host refuses a message over 64 KiB)
+  const long = { run: "r", key: "k".repeat(1000), step: 0 };
+  const wide = Array.from({ length: 40 }, () => batcher.request(long));
+  await settle();
+  const sizes = sent.slice(2).map((s) => (s.params as { items: unknown[] }).items.length);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), 40);
+  assert.ok(sizes.length > 1 && sent.slice(2).every((s) => JSON.stringify(s.params).length <= MAX_BATCH_BYTES + 64));
+  for (const s of sent.slice(2)) s.answer.resolve({ items: (s.params as { items: unknown[] }).items.map(() => ({ result: result(0) })) });
+  await Promise.all(wide);
+  sent.splice(2);
   // a short answer: the items without one fail, named
   const short = [batcher.request(item(1)), batcher.request(item(2))];
   await settle();
