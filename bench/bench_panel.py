@@ -2,11 +2,13 @@
 
 A workspace of ``--runs`` runs (default 4) x 30 keys x ``--steps`` steps (default 1,000) is
 synthesised in the writer's layout (``runs/r<i>/media.jsonl`` and every file): 12 image keys
-(``eval/img00`` ..; 128x96 PNGs, hard links to 16 distinct pictures so that every step shows
-another, each with a sidecar of 5 boxes), 4 histogram keys (``grads/h0`` ..; 32 bins a step)
-and 14 metrics (``train/m00`` ..; DVCLive's TSVs) -- 48,000 images for the defaults. The real
-``dvcstage view --no-browser --port 0`` serves it, and Debian's Chromium (playwright-core, from
-``vscode-ext/node_modules``; bench/bench_panel.mjs) at 1,400 x 900 measures:
+(``eval/img00`` ..; 128x96 PNGs, copies of 16 distinct pictures so that every step shows
+another, each with a sidecar of 5 boxes; copies, not hard links: ``dvcstage view`` refuses a
+file with other hard links unless DVC's cache holds it), 4 histogram keys (``grads/h0`` ..;
+32 bins a step) and 14 metrics (``train/m00`` ..; DVCLive's TSVs) -- 48,000 images for the
+defaults. The real ``dvcstage view --no-browser --port 0`` serves it, and Debian's Chromium
+(playwright-core, from ``vscode-ext/node_modules``; bench/bench_panel.mjs) at 1,400 x 900
+measures:
 
 * **first paint**: from the start of navigation to the sections and panels laid out, and to
   every panel on screen drawn (its images, chart and histograms);
@@ -17,10 +19,14 @@ and 14 metrics (``train/m00`` ..; DVCLive's TSVs) -- 48,000 images for the defau
   (**scrub**), and ``--moves``/2 random jumps (**jump**: nothing loaded ahead).
 
 The goals: first paint <= 1.5 s, slider move p95 <= 100 ms. The machine is shared and noisy:
-this is a measurement, never a test.
+this is a measurement, never a test. ``--before CHECKOUT`` also measures another version of
+dvcstage (a git worktree of it: its package, language server and built panel) on the same
+workspace in the same run, the two versions taking turns ``--rounds`` times.
 
     .venv/bin/python bench/bench_panel.py                      # 4 runs x 30 keys x 1,000 steps
     .venv/bin/python bench/bench_panel.py --steps 200 --json panel.json
+    git worktree add /tmp/panel-before main
+    .venv/bin/python bench/bench_panel.py --before /tmp/panel-before --rounds 2
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ GOAL_FIRST_PAINT_S = 1.5
 GOAL_MOVE_P95_MS = 100.0
 
 
-def _pictures(folder: Path) -> list[Path]:
+def _pictures() -> list[bytes]:
     """16 distinct 128x96 PNGs (gradients and a square: compressible, like real previews)."""
     import numpy as np
     from PIL import Image
@@ -61,11 +67,9 @@ def _pictures(folder: Path) -> list[Path]:
             [(x * 2 + i * 15) % 256, (y * 2 + i * 9) % 256, np.full_like(x, 40 + i * 12)], -1
         )
         img[20 + i : 50 + i, 30 + 2 * i : 70 + 2 * i] = [240, 220, 60]
-        path = folder / f"_picture{i}.png"
         buffer = io.BytesIO()
         Image.fromarray(img.astype("uint8")).save(buffer, format="PNG")
-        path.write_bytes(buffer.getvalue())
-        out.append(path)
+        out.append(buffer.getvalue())
     return out
 
 
@@ -75,14 +79,14 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
     for r in range(runs):
         run = folder / "runs" / f"r{r}"
         run.mkdir(parents=True)
-        pictures = _pictures(run)
+        pictures = _pictures()
         lines: list[str] = []
         for key_index, key in enumerate(IMAGE_KEYS):
             (run / "plots" / "images" / key).mkdir(parents=True)
             for step in range(steps):
                 base = f"plots/images/{key}/{step}"
                 picture = pictures[(step + key_index + r) % PICTURES]
-                os.link(picture, run / f"{base}.png")
+                (run / f"{base}.png").write_bytes(picture)
                 boxes = [
                     {
                         "position": {
@@ -110,7 +114,7 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
                 text = json.dumps(sidecar, separators=(",", ":"))
                 (run / f"{base}.json").write_text(text)
                 files = [
-                    {"path": f"{base}.png", "role": "image", "bytes": picture.stat().st_size},
+                    {"path": f"{base}.png", "role": "image", "bytes": len(picture)},
                     {
                         "path": f"{base}.json",
                         "role": "sidecar",
@@ -164,15 +168,15 @@ def synthesise(folder: Path, runs: int, steps: int) -> int:
     return total
 
 
-def start_view(folder: Path, cache: Path) -> tuple[subprocess.Popen[str], str]:
-    """``dvcstage view`` on ``folder``; the process and its URL (with the token)."""
-    view = shutil.which("dvcstage", path=str(Path(sys.executable).parent)) or "dvcstage"
+def start_view(folder: Path, cache: Path, source: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
+    """``dvcstage view`` (of the checkout ``source``) on ``folder``; the process and its URL
+    (with the token)."""
+    paths = [str(source), str(source / "lsp")] if source != ROOT else [str(ROOT / "lsp")]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT / "lsp"), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [*paths, os.environ.get("PYTHONPATH")])),
     }
+    view = shutil.which("dvcstage", path=str(Path(sys.executable).parent)) or "dvcstage"
     process = subprocess.Popen(
         [view, "view", "--no-browser", "--port", "0", "--cache-dir", str(cache), str(folder)],
         stdout=subprocess.PIPE,
@@ -193,6 +197,87 @@ def start_view(folder: Path, cache: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("dvcstage view printed no URL")
 
 
+def measure(folder: Path, cache: Path, source: Path, moves: int, loads: int) -> dict[str, Any]:
+    """One pass of bench_panel.mjs against the view of checkout ``source``."""
+    process, url = start_view(folder, cache, source)
+    try:
+        script = ROOT / "bench" / "bench_panel.mjs"
+        done = subprocess.run(
+            ["node", str(script), url, str(moves), str(loads), str(process.pid)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    if done.returncode != 0:
+        raise SystemExit(f"bench_panel.mjs failed:\n{done.stdout}\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["load_average"] = os.getloadavg()
+    return figures
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    """Median, p95 and max as bench_panel.mjs computes them (the value at floor(p * n))."""
+    v = sorted(values)
+    return {
+        "n": len(v),
+        "median": v[min(len(v) - 1, len(v) // 2)],
+        "p95": v[min(len(v) - 1, int(0.95 * len(v)))],
+        "max": v[-1],
+    }
+
+
+def merge(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several passes of one version: every move of every pass together."""
+    moves = {
+        kind: _stats([t for one in passes for t in one["moves"][kind]["all"]])
+        for kind in ("step", "scrub", "jump")
+    }
+    layout = sorted(t for one in passes for t in one["firstPaint"]["all_layout_s"])
+    drawn = sorted(t for one in passes for t in one["firstPaint"]["all_drawn_s"])
+    return {
+        "firstPaint": {
+            "n": len(drawn),
+            "layout_s": layout[len(layout) // 2],
+            "drawn_s": drawn[len(drawn) // 2],
+        },
+        "moves": moves,
+        "visible": passes[0]["visible"],
+        "load_average": [one["load_average"] for one in passes],
+        "cpu_ms_per_move": {
+            kind: {
+                group: sum(one["cpu_ms_per_move"][kind][group] for one in passes) / len(passes)
+                for group in passes[0]["cpu_ms_per_move"][kind]
+            }
+            for kind in ("step", "scrub", "jump")
+        },
+    }
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    paint, moves = figures["firstPaint"], figures["moves"]
+    loads = ", ".join(f"{one[0]:.2f}" for one in figures["load_average"])
+    print(f"== {name} (1-minute load average after each pass: {loads})")
+    print(
+        f"first paint (median of {paint['n']}): panels laid out {paint['layout_s']:.2f} s, "
+        f"every visible panel drawn {paint['drawn_s']:.2f} s (goal <= {GOAL_FIRST_PAINT_S} s)"
+    )
+    for kind in ("step", "scrub", "jump"):
+        m = moves[kind]
+        print(
+            f"slider move, {kind} ({m['n']} moves): median {m['median']:.1f} ms,",
+            f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms",
+            f"(goal p95 <= {GOAL_MOVE_P95_MS:.0f} ms)",
+        )
+        cpu = figures["cpu_ms_per_move"][kind]
+        print(
+            f"    CPU per move ({sum(cpu.values()):.0f} ms, loads ahead included):",
+            ", ".join(f"{group} {ms:.1f} ms" for group, ms in cpu.items()),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=4)
@@ -200,8 +285,18 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=100)
     parser.add_argument("--loads", type=int, default=5, help="page loads for the first paint")
     parser.add_argument("--keep", type=Path, help="synthesise into (or reuse) this folder")
+    parser.add_argument(
+        "--before", type=Path, help="also measure this checkout of dvcstage (a git worktree)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="passes of each version, in turn")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    versions = {"this checkout": ROOT}
+    if args.before is not None:
+        before = args.before.resolve()
+        if not (before / "dvcstage" / "view" / "static" / "panel.js").is_file():
+            parser.error(f"--before {args.before}: not a dvcstage checkout (no built panel)")
+        versions = {f"before ({before})": before, **versions}
 
     temp = Path(tempfile.mkdtemp(prefix="dvcstage-bench-panel-"))
     folder = args.keep or temp / "ws"
@@ -213,49 +308,25 @@ def main() -> None:
                 f"synthesised {count:,} index lines in {time.perf_counter() - started:.1f} s:",
                 folder,
             )
-        process, url = start_view(folder, temp / "cache")
-        try:
-            done = subprocess.run(
-                [
-                    "node",
-                    str(ROOT / "bench" / "bench_panel.mjs"),
-                    url,
-                    str(args.moves),
-                    str(args.loads),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=1800,
-            )
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-        if done.returncode != 0:
-            raise SystemExit(f"bench_panel.mjs failed:\n{done.stdout}\n{done.stderr}")
-        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        figures["workload"] = {
-            "runs": args.runs,
-            "keys": len(IMAGE_KEYS) + len(HISTOGRAM_KEYS) + len(METRIC_KEYS),
-            "steps": args.steps,
-        }
-        paint, moves = figures["firstPaint"], figures["moves"]
+        passes: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
+        for round_ in range(args.rounds):
+            for i, (name, source) in enumerate(versions.items()):
+                cache = temp / f"cache-{round_}-{i}"
+                passes[name].append(measure(folder, cache, source, args.moves, args.loads))
         print(
             f"workload: {args.runs} runs x 30 keys x {args.steps} steps; Chromium 1400x900;",
-            figures["visible"],
+            next(iter(passes.values()))[0]["visible"],
         )
-        print(
-            f"first paint (median of {paint['n']}): panels laid out {paint['layout_s']:.2f} s, "
-            f"every visible panel drawn {paint['drawn_s']:.2f} s (goal <= {GOAL_FIRST_PAINT_S} s)"
-        )
-        for kind in ("step", "scrub", "jump"):
-            m = moves[kind]
-            print(
-                f"slider move, {kind} ({m['n']} moves): median {m['median']:.1f} ms,",
-                f"p95 {m['p95']:.1f} ms, max {m['max']:.1f} ms",
-                f"(goal p95 <= {GOAL_MOVE_P95_MS:.0f} ms)",
-            )
+        results = {name: merge(one) for name, one in passes.items()}
+        for name, figures in results.items():
+            report(name, figures)
         if args.json:
-            args.json.write_text(json.dumps(figures, indent=1))
+            workload = {
+                "runs": args.runs,
+                "keys": len(IMAGE_KEYS) + len(HISTOGRAM_KEYS) + len(METRIC_KEYS),
+                "steps": args.steps,
+            }
+            args.json.write_text(json.dumps({"workload": workload, **results}, indent=1))
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 

@@ -319,6 +319,59 @@ async def test_errors_are_json_rpc_errors(
     assert (await request(client, "dvcstage/runs", {}))["runs"]
 
 
+async def test_items_answers_each_item_or_its_own_error(client: LanguageClient) -> None:
+    asked = [
+        {"run": RUN, "key": "pred", "step": 1},
+        {"run": RUN, "key": "pred", "step": 99},
+        {"run": RUN, "key": "voice", "step": 2},
+        {"run": RUN, "key": "nope", "step": 0},
+        {"run": "workspace:nope", "key": "pred", "step": 0},
+        {"run": RUN, "key": "inputs", "step": 0},
+    ]
+    result = await request(client, "dvcstage/items", {"items": asked})
+    answers = result["items"]
+    assert len(answers) == len(asked)
+    # in the order asked, each what dvcstage/item answers on its own
+    for params, answer in zip(asked, answers, strict=True):
+        try:
+            alone = {"result": await request(client, "dvcstage/item", params)}
+        except JsonRpcException as exc:
+            alone = {"error": {"code": exc.code, "message": exc.message}}
+        assert answer == alone, params
+    assert [a["result"]["key"] for a in answers if "result" in a] == ["pred", "voice", "inputs"]
+    errors = [(a["error"]["code"], a["error"]["message"]) for a in answers if "error" in a]
+    assert [code for code, _ in errors] == [-32003, -32002, -32001]
+    assert "no step 99" in errors[0][1] and "no key 'nope'" in errors[1][1]
+    assert "unknown run 'workspace:nope'" in errors[2][1]
+
+
+async def test_items_limit_and_invalid_params_refuse_the_whole_request(
+    client: LanguageClient,
+) -> None:
+    from dvcstage_lsp import protocol
+
+    limit = schemas.load_schema("protocol-items-params")["properties"]["items"]["maxItems"]
+    assert protocol.MAX_ITEMS == limit == 256
+    one = {"run": RUN, "key": "pred", "step": 2}
+    full = await request(client, "dvcstage/items", {"items": [one] * limit})
+    assert len(full["items"]) == limit
+    assert all(a["result"]["step"] == 2 for a in full["items"])
+    refused = [
+        ({"items": [one] * (limit + 1)}, "257 items asked, at most 256 at once"),
+        ({"items": []}, "should be non-empty"),
+        ({"items": [one, {"run": RUN, "key": "pred", "step": -1}]}, "-1"),
+        ({"items": [one], "extra": 1}, "extra"),
+        ({}, "'items' is a required property"),
+    ]
+    for params, text in refused:
+        with pytest.raises(JsonRpcException) as caught:
+            await client.protocol.send_request_async("dvcstage/items", params)
+        assert caught.value.code == -32602, params
+        assert "invalid params" in caught.value.message and text in caught.value.message, (
+            caught.value.message
+        )
+
+
 async def test_paths_outside_the_workspace_are_refused(
     client: LanguageClient, workspace: Path
 ) -> None:
@@ -384,6 +437,37 @@ async def test_changed_while_a_child_process_logs(client: LanguageClient, worksp
     assert len(mine) >= 3  # steps arrived as they were logged, not all at the end
     media = await request(client, "dvcstage/media", {"run": "workspace:live"})
     assert {k["key"]: k["steps"] for k in media["keys"]}["pred"] == list(range(steps))
+
+
+async def test_a_run_whose_folder_is_deleted_is_removed_and_comes_back_as_new(
+    client: LanguageClient, workspace: Path
+) -> None:
+    import shutil
+
+    notes: Notes = client.notes  # type: ignore[attr-defined]
+    run_id = "workspace:gone"
+    assert start_logging(workspace, "gone", 2, 0.0).wait(timeout=60) == 0
+    await notes.wait_for(lambda got: any(n["run"] == run_id and n.get("new") for n in got))
+    assert run_id in [r["id"] for r in (await request(client, "dvcstage/runs", {}))["runs"]]
+    before = len(notes.received)
+    shutil.rmtree(workspace / "gone")
+
+    def removed(received: list[dict[str, Any]]) -> Any:
+        return next((n for n in received[before:] if n["run"] == run_id), None)
+
+    note = await notes.wait_for(removed)
+    assert note == {"run": run_id, "lastStep": None, "items": [], "removed": True}
+    assert not schemas.schema_errors("protocol-changed", note)
+    assert run_id not in [r["id"] for r in (await request(client, "dvcstage/runs", {}))["runs"]]
+    with pytest.raises(JsonRpcException) as caught:
+        await client.protocol.send_request_async("dvcstage/media", {"run": run_id})
+    assert caught.value.code == -32001
+    # logged again: found by the next scan, as a new run
+    again = len(notes.received)
+    assert start_logging(workspace, "gone", 1, 0.0).wait(timeout=60) == 0
+    await notes.wait_for(lambda got: any(n["run"] == run_id and n.get("new") for n in got[again:]))
+    media = await request(client, "dvcstage/media", {"run": run_id})
+    assert {k["key"]: k["steps"] for k in media["keys"]}["pred"] == [0]
 
 
 def _span(text: str, needle: str, occurrence: int = 0) -> types.Range:

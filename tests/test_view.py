@@ -5,6 +5,7 @@ docs/panel-host.md and pushes ``dvcstage/changed`` while a run is being logged."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import time
@@ -240,6 +241,24 @@ async def _round_trip(view: ViewServer, workspace: Path) -> None:
             assert response.status == 200
             expected = (workspace / "dvclive/plots/images/pred/2.png").read_bytes()
             assert await response.read() == expected
+        # Several items in one request: each its answer (URIs rewritten) or its own error.
+        asked = [
+            {"run": "workspace:dvclive", "key": "pred", "step": 2},
+            {"run": "workspace:dvclive", "key": "pred", "step": 99},
+            {"run": "workspace:dvclive", "key": "pred", "step": 3},
+        ]
+        for _ in range(2):  # asked, then answered from what the view keeps
+            both = (await panel.request("dvcstage/items", {"items": asked}))["result"]["items"]
+            # the small image travels inside the answer (base64), beside its URL
+            inlined = next(f for f in both[0]["result"]["files"] if f["role"] == "image")
+            assert base64.b64decode(inlined.pop("data")) == expected
+            assert both[0]["result"] == item
+            error = both[1]["error"]
+            assert error["code"] == -32003 and "no step 99" in error["message"]
+            files = both[2]["result"]["files"]
+            assert "/files/w0/dvclive/plots/images/pred/3.png" in [f["uri"] for f in files]
+        too_many = await panel.request("dvcstage/items", {"items": asked[:1] * 257})
+        assert too_many["error"]["code"] == -32602 and "at most 256" in too_many["error"]["message"]
         # The server's own errors pass through; other methods are not forwarded.
         missing = await panel.request("dvcstage/item", {"run": "nope", "key": "pred", "step": 0})
         assert missing["error"]["code"] == -32001

@@ -111,6 +111,20 @@ try {
       check(near(got, colour(run, step)), `${run} step ${step}: ${got} is not ${colour(run, step)}`);
     }
   }
+  // Where the images drawn come from: the URLs the answers named (small images travel inside
+  // the dvcstage/items answer, beside their URL; the others are fetched from it).
+  facts.images = await page.evaluate(async (wanted) => {
+    const loader = window.dvcstagePanel.loader;
+    const out = [];
+    for (const [run, steps] of wanted) {
+      for (const step of steps) {
+        const item = await loader.item(run, "pred", step).promise.catch(() => undefined);
+        const image = item?.files.find((f) => f.role === "image");
+        if (image) out.push({ uri: decodeURIComponent(image.uri), inline: image.data !== undefined });
+      }
+    }
+    return out;
+  }, RUNS.map((run) => [run, spec.steps.map((step) => shown(run, step))]));
 
   // Toggling a class hides its boxes in every column (cat: top 8, left 10, bottom 30, right 40).
   const edge = (run) => read(run, "over", 10, 20);

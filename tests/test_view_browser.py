@@ -112,7 +112,8 @@ def test_two_experiments_in_chromium(experiments_view: ViewServer, tmp_path: Pat
     # Exactly the two experiments, in the order of the runs list (not of the clicks).
     menu = [r for r in facts["menu"] if r in runs]
     assert facts["cells"] == menu and set(menu) == set(runs)
-    # Their images came from the server's cache, a folder per experiment commit.
+    # Their images came from the server's cache, a folder per experiment commit: named so by
+    # the answers (small ones travel inside them), fetched from there otherwise.
     names = "|".join(EXPERIMENTS)
     assert facts["labels"] == [r.split(":")[1] for r in menu]  # short labels: the names
     for title in facts["columns"]:
@@ -122,6 +123,9 @@ def test_two_experiments_in_chromium(experiments_view: ViewServer, tmp_path: Pat
         pred = re.compile(
             rf"/files/cache/{match[2]}[0-9a-f]{{33}}/dvclive/plots/images/pred/(\d+)\.png"
         )
-        loaded = {int(m[1]) for m in map(pred.fullmatch, facts["files"]) if m}
-        assert loaded == set(range(params["steps"])), facts["files"]
+        named = [image["uri"] for image in facts["images"]] + facts["files"]
+        loaded = {int(m[1]) for m in map(pred.fullmatch, named) if m}
+        shown = {min(step, params["steps"] - 1) for step in spec["steps"]}
+        assert shown <= loaded <= set(range(params["steps"])), named
+    assert facts["images"] and all(image["inline"] for image in facts["images"])
     assert set(facts["seen"]) == {f"{r}@{s}" for r in runs for s in spec["steps"]}

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -205,3 +207,126 @@ def test_answer_cache_keeps_shares_and_forgets() -> None:
         assert len(asked) == 11
 
     asyncio.run(scenario())
+
+
+def test_answer_cache_answers_items_from_item_entries_and_asks_the_rest_at_once() -> None:
+    """``dvcstage/items`` through the cache: kept items are not asked again, the missing ones go
+    in one request, each item's error stays its own, and a refused request stays refused.
+    ``ask`` stands in for the language server here (tests/test_view.py asks the real one)."""
+    import asyncio
+
+    from dvcstage.view.answers import MAX_ITEMS, AnswerCache
+    from dvcstage.view.lsp_bridge import ServerError
+
+    asked: list[tuple[str, object]] = []
+
+    def answer_one(params: dict[str, object], n: int) -> dict[str, object]:
+        if params["step"] == 99:
+            return {"error": {"code": -32003, "message": "no step 99"}}
+        return {"result": {"step": params["step"], "n": n}}
+
+    async def ask(method: str, params: object) -> object:
+        asked.append((method, params))
+        n = len(asked)  # the answer says which request brought it
+        await asyncio.sleep(0.01)
+        assert isinstance(params, dict)
+        if method == "dvcstage/item":
+            one = answer_one(params, n)
+            if "error" in one:
+                raise ServerError(-32003, "no step 99")
+            return one["result"]
+        items = params["items"]
+        if len(items) > MAX_ITEMS or any(i["step"] < 0 for i in items):
+            raise ServerError(-32602, "dvcstage/items: invalid params")
+        return {"items": [answer_one(i, n) for i in items]}
+
+    def item(step: int) -> dict[str, object]:
+        return {"run": "r", "key": "k", "step": step}
+
+    async def scenario() -> None:
+        cache = AnswerCache(max_age=60)
+        kept = await cache.answer("dvcstage/item", item(1), ask)
+        assert kept == {"step": 1, "n": 1}
+        both = await asyncio.gather(
+            cache.answer("dvcstage/items", {"items": [item(1), item(2), item(99)]}, ask),
+            cache.answer("dvcstage/items", {"items": [item(2), item(3)]}, ask),
+        )
+        # step 1 was kept; 2 and 99 asked in one request; the second shares 2 and asks 3
+        assert asked[1:] == [
+            ("dvcstage/items", {"items": [item(2), item(99)]}),
+            ("dvcstage/items", {"items": [item(3)]}),
+        ]
+        first, second = both
+        assert first == {
+            "items": [
+                {"result": kept},
+                {"result": {"step": 2, "n": 2}},
+                {"error": {"code": -32003, "message": "no step 99"}},
+            ]
+        }
+        assert second == {
+            "items": [{"result": {"step": 2, "n": 2}}, {"result": {"step": 3, "n": 3}}]
+        }
+        # what dvcstage/items brought answers dvcstage/item; the error was not kept
+        assert await cache.answer("dvcstage/item", item(3), ask) == {"step": 3, "n": 3}
+        again = await cache.answer("dvcstage/items", {"items": [item(99), item(2)]}, ask)
+        assert asked[-1] == ("dvcstage/items", {"items": [item(99)]})
+        assert again["items"][0]["error"]["code"] == -32003 and "result" in again["items"][1]
+        # a request the server refuses as a whole is refused as a whole, and nothing is kept
+        for params in ({"items": [item(2), item(-1)]}, {"items": [item(4)] * (MAX_ITEMS + 1)}):
+            with pytest.raises(ServerError) as caught:
+                await cache.answer("dvcstage/items", params, ask)
+            assert caught.value.code == -32602
+        assert asked[-2] == ("dvcstage/items", {"items": [item(-1)]})
+        assert asked[-1] == ("dvcstage/items", {"items": [item(4)] * (MAX_ITEMS + 1)})
+        assert await cache.answer("dvcstage/item", item(4), ask) == {"step": 4, "n": len(asked)}
+        changed = len(asked)
+        cache.changed("r")  # a change drops the items too
+        await cache.answer("dvcstage/items", {"items": [item(2)]}, ask)
+        assert len(asked) == changed + 1
+
+    asyncio.run(scenario())
+
+
+def test_small_images_of_an_items_answer_travel_inside_it_through_the_file_checks(
+    tmp_path: Path,
+) -> None:
+    """``inline_images``: the bytes of small images a ``/files/`` URL may serve are attached as
+    ``data``; a big, missing, hard-linked or refused file is left to be fetched (and refused)."""
+    import base64
+
+    from dvcstage.view.inline import INLINE_MAX_BYTES, inline_images
+
+    ws = tmp_path / "ws"
+    (ws / "run").mkdir(parents=True)
+    small = ws / "run" / "0.png"
+    small.write_bytes(b"\x89PNG small")
+    big = ws / "run" / "1.png"
+    big.write_bytes(b"x" * (INLINE_MAX_BYTES + 1))
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"secret")
+    os.link(secret, ws / "run" / "2.png")
+    (ws / "run" / "3.png").symlink_to(secret)
+    roots = FileRoots({"w0": ws})
+
+    def image(name: str, size: int, exists: bool = True, role: str = "image") -> dict[str, Any]:
+        return {"role": role, "path": name, "uri": f"/files/w0/run/{name}", "bytes": size,
+                "exists": exists}  # fmt: skip
+
+    answer: dict[str, Any] = {
+        "items": [
+            {"result": {"files": [image("0.png", 10), image("0.png", 10, role="mask")]}},
+            {"result": {"files": [image("1.png", 10)]}},  # says 10 bytes, holds more
+            {"result": {"files": [image("1.png", INLINE_MAX_BYTES + 1)]}},
+            {"result": {"files": [image("2.png", 6), image("3.png", 6)]}},
+            {"result": {"files": [image("4.png", 6, exists=False), image("4.png", 6)]}},
+            {"error": {"code": -32003, "message": "no step 9"}},
+        ]
+    }
+    inline_images("dvcstage/items", answer, roots)
+    files = [f for a in answer["items"] if "result" in a for f in a["result"]["files"]]
+    assert base64.b64decode(files[0]["data"]) == small.read_bytes()
+    assert ["data" in f for f in files] == [True] + [False] * 7  # only the small image
+    one = {"files": [image("0.png", 10)]}
+    inline_images("dvcstage/item", one, roots)  # only dvcstage/items answers
+    assert "data" not in one["files"][0]

@@ -37,6 +37,7 @@ from aiohttp import WSMsgType, web
 from .answers import AnswerCache
 from .auth import TOKEN_PARAMETER, Access
 from .files import FILES_PREFIX, FileRefusedError, FileRoots, rewrite_file_uris
+from .inline import inline_images
 from .lsp_bridge import METHOD_PREFIX, ServerError
 from .page import NOTHING_CSP, WEBSOCKET_PATH, file_csp, new_nonce, page_csp, panel_page
 
@@ -285,6 +286,7 @@ async def _answer(state: ViewState, socket: PanelSocket, text: str) -> None:
         else:
             result = await state.answers.answer(method, params, state.bridge.request)
         reply["result"] = rewrite_file_uris(result, state.roots)
+        inline_images(method, reply["result"], state.roots)
     except ServerError as error:
         reply["error"] = error.as_json()
     socket.send_later(json.dumps(reply))

@@ -11,11 +11,13 @@ from typing import Literal, TypedDict
 RUNS = "dvcstage/runs"
 MEDIA = "dvcstage/media"
 ITEM = "dvcstage/item"
+ITEMS = "dvcstage/items"
 SERIES = "dvcstage/series"
 CHANGED = "dvcstage/changed"
 
 # JSON-RPC error codes (the server-error range -32099..-32000 is the implementation's).
 INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
 UNKNOWN_RUN = -32001
 UNKNOWN_KEY = -32002
 UNKNOWN_STEP = -32003
@@ -26,12 +28,14 @@ SCHEMAS = {
     RUNS: ("protocol-runs-params", "protocol-runs-result"),
     MEDIA: ("protocol-media-params", "protocol-media-result"),
     ITEM: ("protocol-item-params", "protocol-item-result"),
+    ITEMS: ("protocol-items-params", "protocol-items-result"),
     SERIES: ("protocol-series-params", "protocol-series-result"),
     CHANGED: ("protocol-changed", ""),
 }
 
 
 MAX_ERROR_MESSAGE = 2000
+MAX_ITEMS = 256  # items one dvcstage/items request may ask for (its params schema's maxItems)
 
 
 class QueryError(Exception):
@@ -163,6 +167,32 @@ class ItemResult(_ItemResult, total=False):
     height: int
     facts: dict[str, object]
     time: float
+
+
+class ItemsParams(TypedDict):
+    """Params of ``dvcstage/items``: the params of several ``dvcstage/item`` requests."""
+
+    items: list[ItemParams]
+
+
+class ItemError(TypedDict):
+    """The JSON-RPC error one item of ``dvcstage/items`` got."""
+
+    code: int
+    message: str
+
+
+class ItemAnswer(TypedDict, total=False):
+    """One answer of ``dvcstage/items``: ``result`` or ``error``, never both."""
+
+    result: ItemResult
+    error: ItemError
+
+
+class ItemsResult(TypedDict):
+    """Result of ``dvcstage/items``: one answer per item asked, in the same order."""
+
+    items: list[ItemAnswer]
 
 
 class _SeriesParams(TypedDict):

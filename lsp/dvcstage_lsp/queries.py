@@ -46,6 +46,14 @@ _ALLOWED: dict[str, frozenset[str]] = {
 
 def surely_valid(method: str, params: dict[str, Any]) -> bool:
     """Whether ``params`` certainly match ``method``'s params schema (``False``: ask it)."""
+    if method == p.ITEMS:
+        items = params.get("items")
+        return (
+            params.keys() == {"items"}
+            and type(items) is list
+            and 1 <= len(items) <= p.MAX_ITEMS
+            and all(type(one) is dict and surely_valid(p.ITEM, one) for one in items)
+        )
     required, allowed = _REQUIRED.get(method), _ALLOWED.get(method)
     if required is None or allowed is None or not required <= params.keys() <= allowed:
         return False

@@ -567,6 +567,10 @@ class RunRegistry:
         self.runs[run_id] = run
         return run
 
+    def remove(self, run_id: str) -> Run | None:
+        """Forget the workspace run ``run_id`` (its index is gone); the run, if it was known."""
+        return self.runs.pop(run_id, None)
+
     def find_index_files(self) -> list[Path]:
         """Every index file under the workspace folders (safe to call from another thread)."""
         return [path for folder in self.folders for path in find_index_files(folder)]

@@ -262,6 +262,34 @@ async def item_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemResult:
     return result
 
 
+async def items_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemsResult:
+    """``dvcstage/items``: each item as ``dvcstage/item`` answers it, or its own error.
+
+    The items are answered concurrently (a revision's files are materialised meanwhile); one
+    item's error (an unknown step, a run gone) leaves the others' answers alone.
+    """
+    items = params.get("items") if isinstance(params, dict) else None
+    if isinstance(items, list) and len(items) > p.MAX_ITEMS:  # said before a long schema message
+        raise p.QueryError(
+            p.INVALID_PARAMS,
+            f"{p.ITEMS}: invalid params: {len(items)} items asked, at most {p.MAX_ITEMS} at once",
+        )
+    query = queries.check_params(p.ITEMS, params)
+
+    async def one(request: dict[str, Any]) -> p.ItemAnswer:
+        try:
+            return {"result": await item_answer(ls, request)}
+        except p.QueryError as exc:
+            return {"error": {"code": exc.code, "message": exc.message}}
+        except Exception as exc:  # one item's failure is that item's error alone
+            logger.exception("dvcstage/items: %r failed", request)
+            message = f"{type(exc).__name__}: {exc}"[: p.MAX_ERROR_MESSAGE]
+            return {"error": {"code": p.INTERNAL_ERROR, "message": message}}
+
+    answers = await asyncio.gather(*(one(request) for request in query["items"]))
+    return {"items": list(answers)}
+
+
 async def series_answer(ls: DvcstageLanguageServer, params: Any) -> p.SeriesResult:
     """``dvcstage/series``; a revision's series file is materialised first."""
     query = queries.check_params(p.SERIES, params)
@@ -360,6 +388,13 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
     async def item(ls: DvcstageLanguageServer, params: Any) -> Any:
         try:
             return PlainJson(await item_answer(ls, params))
+        except p.QueryError as exc:
+            raise JsonRpcException(message=exc.message, code=exc.code) from exc
+
+    @server.feature(p.ITEMS)
+    async def items(ls: DvcstageLanguageServer, params: Any) -> Any:
+        try:
+            return PlainJson(await items_answer(ls, params))
         except p.QueryError as exc:
             raise JsonRpcException(message=exc.message, code=exc.code) from exc
 

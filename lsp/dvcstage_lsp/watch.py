@@ -87,8 +87,17 @@ class Watcher:
         self.task: asyncio.Task[None] | None = None
 
     def refresh(self, run: Run, new: bool = False) -> bool:
-        """Read what was appended to ``run``'s index; notify if anything changed."""
+        """Read what was appended to ``run``'s index; notify if anything changed.
+
+        A run whose index is gone (its folder deleted, or the index alone) is forgotten and
+        announced with ``removed: true``; if an index appears there again, the next scan finds
+        it as a new run.
+        """
         appended = run.index.refresh()
+        if appended.reset and not run.index.path.exists():
+            self.registry.remove(run.id)
+            self.notify({"run": run.id, "lastStep": None, "items": [], "removed": True})
+            return True
         if not appended.lines and not appended.reset and not new:
             return False
         lines = [(x.key, x.step, x.item, x.has_item, x.kind) for x in appended.lines]

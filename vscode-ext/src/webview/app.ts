@@ -56,6 +56,8 @@ export class App {
   private columns = 1;
   private playing: ReturnType<typeof setInterval> | undefined;
   private requeries = new Map<string, Promise<void>>();
+  /** Runs that were shown when they were removed: shown again if they come back. */
+  private readonly vanished = new Set<string>();
   private summaryTimer: ReturnType<typeof setTimeout> | undefined;
   private started = false;
   /** performance.now() when the first panels were laid out (measured by the bench). */
@@ -452,7 +454,7 @@ export class App {
   }
 
   setSharedStep(step: number): void {
-    this.loader.clearPrefetch();
+    this.loader.moved();
     this.state.setSharedStep(step);
     this.layout.step = this.state.sharedStep;
     this.saveLayout();
@@ -543,7 +545,16 @@ export class App {
     const known = this.state.runs.find((r) => r.id === params.run);
     // a remote run that was reset has just been fetched: list the runs again
     if (!known || params.new || params.removed || (params.reset && known.remote)) {
-      await this.start();
+      const label = this.runLabel(params.run);
+      const shown = this.state.columns.includes(params.run);
+      if (params.removed) {
+        this.loader.forgetRun(params.run);
+        if (shown) this.vanished.add(params.run);
+      }
+      const back = params.new === true && this.vanished.delete(params.run);
+      await this.start(); // lists the runs again: a run that is gone loses its column
+      if (params.removed && shown) this.setStatus(`${label} is gone (its folder or index was deleted, or its experiment removed): its column is hidden until it comes back.`);
+      if (back && this.state.runs.some((r) => r.id === params.run)) await this.toggleRun(params.run, true);
       return;
     }
     const run = this.state.runs.find((r) => r.id === params.run);

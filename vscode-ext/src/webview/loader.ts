@@ -1,13 +1,21 @@
-// Loads items, images and masks once and keeps them (least recently used first out), so
-// that moving a slider to a step that was prefetched draws at once, without a round trip.
+// Loads items, images and masks once and keeps them (least recently used first out, within a
+// bound on the decoded pixels), so that moving a slider to a step that was loaded ahead draws at
+// once, without a round trip. Items asked for together go to the host as one request
+// (batch.ts); images are fetched and decoded off the main thread (createImageBitmap of the
+// file's bytes), in the order load-queue.ts keeps: what is on screen first, then what is
+// loaded ahead, nearest step first, dropped when the slider moved on before its turn.
 import type { DvcstageItemResult } from "../protocol/generated/protocol-item-result";
 import type { ImageSidecar } from "../protocol/generated/image-sidecar";
 import type { Transport } from "./transport";
+import { ItemBatcher } from "./batch";
 import { readBoxes, type PixelBox } from "./boxes";
+import { DroppedError, LoadQueue, ON_SCREEN, type Ticket } from "./load-queue";
 import { classesIn, decodeClassPng, PngError, type ClassIdMap } from "./masks";
+import { FramePresenter } from "./present";
 import { itemProblems, loadProblem, ProblemError, type Problem } from "./problems";
 
 export type ItemResult = DvcstageItemResult;
+export { DroppedError };
 
 export interface LoadedMask {
   name: string;
@@ -35,6 +43,8 @@ export interface ImageBundle {
 export interface BundleFiles {
   image: string;
   sidecar?: string;
+  /** The image's bytes, base64, when the host sent them with the item (not fetched then). */
+  imageData?: string;
 }
 
 /** A promise that remembers its value, so a ready entry can be used synchronously. */
@@ -44,9 +54,18 @@ export interface Entry<T> {
   error?: unknown;
 }
 
-class LruCache<T> {
+/** Least recently used first out, at most `limit` entries and `maxBytes` of `size(value)`. */
+export class LruCache<T> {
   private readonly map = new Map<string, Entry<T>>();
-  constructor(private readonly limit: number) {}
+  private readonly sizes = new Map<Entry<T>, number>();
+  /** The sizes of the values held (those loaded). */
+  bytes = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly size: (value: T) => number = () => 0,
+    private readonly maxBytes = Infinity,
+  ) {}
 
   get(key: string, make: () => Promise<T>): Entry<T> {
     let entry = this.map.get(key);
@@ -57,7 +76,14 @@ class LruCache<T> {
     }
     const e: Entry<T> = { promise: make() };
     e.promise.then(
-      (v) => (e.value = v),
+      (v) => {
+        e.value = v;
+        if (this.map.get(key) !== e) return; // forgotten meanwhile
+        const n = this.size(v);
+        this.sizes.set(e, n);
+        this.bytes += n;
+        this.trim();
+      },
       (err: unknown) => {
         e.error = err;
         if (this.map.get(key) === e) this.map.delete(key); // let a later try load it again
@@ -65,10 +91,7 @@ class LruCache<T> {
     );
     entry = e;
     this.map.set(key, entry);
-    while (this.map.size > this.limit) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
-    }
+    this.trim();
     return entry;
   }
 
@@ -76,8 +99,27 @@ class LruCache<T> {
     return this.map.get(key);
   }
 
+  get count(): number {
+    return this.map.size;
+  }
+
   deleteWhere(test: (key: string) => boolean): void {
-    for (const key of [...this.map.keys()]) if (test(key)) this.map.delete(key);
+    for (const key of [...this.map.keys()]) if (test(key)) this.remove(key);
+  }
+
+  private remove(key: string): void {
+    const e = this.map.get(key);
+    if (!e) return;
+    this.map.delete(key);
+    this.bytes -= this.sizes.get(e) ?? 0;
+    this.sizes.delete(e);
+  }
+
+  private trim(): void {
+    while (this.map.size > this.limit || (this.bytes > this.maxBytes && this.map.size > 1)) {
+      const oldest = this.map.keys().next().value as string;
+      this.remove(oldest);
+    }
   }
 }
 
@@ -85,12 +127,60 @@ export function itemKey(run: string, key: string, step: number, item?: number): 
   return `${run}\u0000${key}\u0000${item ?? ""}\u0000${step}`;
 }
 
-export async function loadImage(url: string): Promise<HTMLImageElement> {
-  const img = new Image();
-  img.decoding = "async";
-  img.src = url;
-  await img.decode();
-  return img;
+/** A decoded image and its size. */
+export interface DecodedImage {
+  image: ImageBitmap | HTMLImageElement;
+  width: number;
+  height: number;
+}
+
+/**
+ * The image at `url`, decoded. Its bytes are fetched and decoded with createImageBitmap, which
+ * decodes off the main thread (an <img> decodes there too, but copying it into a bitmap then
+ * costs the main thread a copy of every pixel). `file` names it in problems: a 404 is a
+ * missing file, bytes the browser cannot decode an undecodable one.
+ */
+export async function loadImage(url: string, file: string = url, data?: string): Promise<DecodedImage> {
+  const blob = data === undefined ? await fetchBlob(url, file) : undefined;
+  try {
+    const bytes = blob ?? base64Blob(data ?? "");
+    if (typeof createImageBitmap === "function") {
+      const image = await createImageBitmap(bytes);
+      return { image, width: image.width, height: image.height };
+    }
+    const image = new Image();
+    const objectUrl = URL.createObjectURL(bytes);
+    try {
+      image.src = objectUrl;
+      await image.decode();
+    } finally {
+      URL.revokeObjectURL(objectUrl);
+    }
+    return { image, width: image.naturalWidth, height: image.naturalHeight };
+  } catch (err) {
+    throw new ProblemError(loadProblem(file, err, true));
+  }
+}
+
+/** The bytes of `url` (a missing or unreadable file is a ProblemError naming `file`). */
+async function fetchBlob(url: string, file: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new ProblemError(loadProblem(file, err, false));
+  }
+  if (response.status === 404) throw new ProblemError({ kind: "missing", file, message: "not on disk (not pulled, or deleted)" });
+  if (!response.ok) throw new ProblemError({ kind: "unreadable", file, message: `HTTP ${response.status}` });
+  return response.blob();
+}
+
+/** Bytes sent base64 (the browser sniffs the image type from them). */
+export function base64Blob(data: string): Blob {
+  const text = atob(data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return new Blob([bytes]);
 }
 
 /** A class-id PNG; other encodings go through the browser's decoder (first channel). */
@@ -159,19 +249,8 @@ export async function loadImageBundle(
       return undefined; // the image still shows
     }
   });
-  let element: HTMLImageElement;
-  try {
-    element = await loadImage(imageUrl);
-  } catch (err) {
-    // <img> says nothing about why: ask once more to tell a missing file from a broken one.
-    const status = await fetch(imageUrl, { method: "HEAD" }).then((r) => r.status, () => 0);
-    throw new ProblemError(status === 404 ? { kind: "missing", file: files.image, message: "not on disk (not pulled, or deleted)" } : loadProblem(files.image, err, true));
-  }
+  const { image, width, height } = await loadImage(imageUrl, files.image, files.imageData);
   const masks = await Promise.all(maskJobs);
-  const width = element.naturalWidth;
-  const height = element.naturalHeight;
-  // A bitmap draws without further decoding work on the step change itself.
-  const image = typeof createImageBitmap === "function" ? await createImageBitmap(element).catch(() => element) : element;
   const read = readBoxes(sidecar, width, height);
   for (const message of read.problems) problems.push({ kind: "invalid-sidecar", file: sidecarFile, message });
   return {
@@ -199,27 +278,78 @@ export function sidecarUrl(item: ItemResult): string | undefined {
   return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
 }
 
-/** Loads ahead at most this many at once, and only while nothing on screen is waited for. */
-export const PREFETCH_CONCURRENCY = 6;
+/** Images fetched and decoded at once (Chromium opens at most 6 connections to a host). */
+export const FETCH_CONCURRENCY = 8;
+/** Loads ahead started at once: their items travel in one request, their images queue. */
+export const PREFETCH_WAVE = 64;
+/** Decoded pixels kept (RGBA bytes), and at most this many images. */
+export const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
+export const IMAGE_CACHE_ENTRIES = 4096;
+/** Decoded pixels loaded ahead per slider move, at most (well within the cache). */
+export const PREFETCH_BYTES = 64 * 1024 * 1024;
+
+/** The bytes a bundle holds decoded: its pixels and its masks' class ids. */
+export function bundleBytes(b: ImageBundle): number {
+  return b.width * b.height * 4 + b.masks.reduce((n, m) => n + m.map.ids.byteLength, 0);
+}
+
+interface Prefetch {
+  key: string;
+  rank: number;
+  seq: number;
+  start(): Promise<unknown>;
+}
 
 export class MediaLoader {
-  private readonly items = new LruCache<ItemResult>(2048);
-  private readonly images = new LruCache<ImageBundle>(640);
-  /** Loads ahead, not started yet: dropped when the step moves (see clearPrefetch). */
-  private queue: { key: string; start: () => Promise<unknown> }[] = [];
+  private readonly items = new LruCache<ItemResult>(8192);
+  private readonly images = new LruCache<ImageBundle>(IMAGE_CACHE_ENTRIES, bundleBytes, IMAGE_CACHE_BYTES);
+  readonly batcher: ItemBatcher;
+  /** Image fetches and decodes, on screen first; a move of the slider starts a generation. */
+  readonly queue = new LoadQueue(FETCH_CONCURRENCY);
+  /** Draws the images a move brings in together (see present.ts). */
+  readonly frames = new FramePresenter();
+  /** The tickets of image loads not finished yet, by item key (claimed again by later moves). */
+  private readonly tickets = new Map<string, Ticket>();
+  /** Loads ahead, not started yet (nearest first): dropped when the step moves. */
+  private pending: Prefetch[] = [];
+  private readonly pendingKeys = new Set<string>();
+  private sorted = true;
+  private seq = 0;
   private prefetching = 0;
+  /** Bytes loaded ahead in this generation (estimated until they are decoded). */
+  private aheadBytes = 0;
+  /** Decoded bytes of an image, averaged over those loaded (the estimate of one not loaded). */
+  private meanBytes = 64 * 1024;
   /** Loads of what is on screen, in flight: loads ahead wait for them. */
   private demanded = 0;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly transport: Transport) {}
+  constructor(private readonly transport: Transport) {
+    this.batcher = new ItemBatcher(transport);
+  }
+
+  /** The slider moved: loads ahead not started are for the old neighbourhood, and queued
+   * image loads that the cells do not ask for again (in this task) are dropped. */
+  moved(): void {
+    this.queue.next();
+    this.frames.moved();
+    this.pending = [];
+    this.pendingKeys.clear();
+    this.aheadBytes = 0;
+    this.pump();
+  }
 
   /** An image that is shown now: loaded at once, ahead of any load ahead. */
   demandImage(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
-    const known = this.images.peek(itemKey(run, key, step, item));
-    if (known) return this.imageBundle(run, key, step, item);
+    const k = itemKey(run, key, step, item);
+    const known = this.images.peek(k);
+    if (known) {
+      const ticket = this.tickets.get(k);
+      if (ticket) this.queue.claim(ticket, ON_SCREEN);
+      return known;
+    }
     this.demanded++;
-    const entry = this.imageBundle(run, key, step, item);
+    const entry = this.imageBundle(run, key, step, item, ON_SCREEN);
     entry.promise.then(this.demandDone, this.demandDone);
     return entry;
   }
@@ -229,27 +359,52 @@ export class MediaLoader {
     this.pump();
   };
 
-  /** Loads an image ahead (a neighbouring step), when the loads of what is shown are done. */
-  prefetchImage(run: string, key: string, step: number, item: number | undefined, then: (b: ImageBundle) => void): void {
+  /**
+   * Loads an image ahead (a step the slider may move to next), once the loads of what is shown
+   * are done. `rank` orders loads ahead over every cell: 1 for the step next in the direction
+   * of the last move, larger for steps further off.
+   */
+  prefetchImage(run: string, key: string, step: number, item: number | undefined, then: (b: ImageBundle) => void, rank = 1): void {
     const k = itemKey(run, key, step, item);
-    if (this.images.peek(k) || this.queue.some((q) => q.key === k)) return;
-    this.queue.push({ key: k, start: () => this.imageBundle(run, key, step, item).promise.then(then) });
-    this.pump();
-  }
-
-  /** The step moved: loads ahead not started yet are for the old neighbourhood. */
-  clearPrefetch(): void {
-    this.queue = [];
+    const known = this.images.peek(k);
+    if (known) {
+      const ticket = this.tickets.get(k);
+      if (ticket) this.queue.claim(ticket, rank);
+      return;
+    }
+    if (this.pendingKeys.has(k)) return;
+    this.pendingKeys.add(k);
+    this.sorted = false;
+    this.pending.push({
+      key: k,
+      rank,
+      seq: this.seq++,
+      start: () => {
+        const generation = this.queue.generation;
+        const estimate = this.meanBytes;
+        return this.imageBundle(run, key, step, item, rank).promise.then((b) => {
+          if (this.queue.generation === generation) this.aheadBytes += bundleBytes(b) - estimate;
+          then(b);
+        });
+      },
+    });
     this.pump();
   }
 
   private pump(): void {
-    while (this.demanded === 0 && this.prefetching < PREFETCH_CONCURRENCY && this.queue.length) {
-      const job = this.queue.shift() as { start: () => Promise<unknown> };
-      this.prefetching++;
-      job.start().then(this.prefetchDone, this.prefetchDone);
+    if (this.demanded === 0 && this.pending.length && this.prefetching < PREFETCH_WAVE) {
+      if (!this.sorted) this.pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+      this.sorted = true;
+      while (this.prefetching < PREFETCH_WAVE && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
+        const job = this.pending.shift() as Prefetch;
+        this.pendingKeys.delete(job.key);
+        if (this.images.peek(job.key)) continue; // shown (or asked for) meanwhile
+        this.prefetching++;
+        this.aheadBytes += this.meanBytes;
+        job.start().then(this.prefetchDone, this.prefetchDone);
+      }
     }
-    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) for (const ok of this.idleWaiters.splice(0)) ok();
+    if (this.demanded === 0 && this.prefetching === 0 && !this.pending.length) for (const ok of this.idleWaiters.splice(0)) ok();
   }
 
   private readonly prefetchDone = (): void => {
@@ -259,45 +414,61 @@ export class MediaLoader {
 
   /** Resolves once nothing is loading (for measurements). */
   idle(): Promise<void> {
-    if (this.demanded === 0 && this.prefetching === 0 && !this.queue.length) return Promise.resolve();
+    if (this.demanded === 0 && this.prefetching === 0 && !this.pending.length) return Promise.resolve();
     return new Promise((ok) => this.idleWaiters.push(ok));
   }
 
+  /** An item's answer, asked together with the other items asked in this task. */
   item(run: string, key: string, step: number, item?: number): Entry<ItemResult> {
     const params = item === undefined ? { run, key, step } : { run, key, step, item };
-    return this.items.get(itemKey(run, key, step, item), () => this.transport.request<ItemResult>("dvcstage/item", params));
+    return this.items.get(itemKey(run, key, step, item), () => this.batcher.request(params));
   }
 
   /** The image of an image item with its overlays, loaded once. */
-  imageBundle(run: string, key: string, step: number, item?: number): Entry<ImageBundle> {
-    return this.images.get(itemKey(run, key, step, item), async () => {
-      const result = await this.item(run, key, step, item).promise;
-      const file = result.files.find((f) => f.role === "image");
-      const url = fileUrl(result, "image");
-      const known = itemProblems(result);
-      if (!file || !url) throw new ProblemError({ kind: "missing", file: `${key} step ${step}`, message: "the index lists no image file" });
-      if (!file.exists) throw new ProblemError(known.find((p) => p.file === file.path) ?? { kind: "missing", file: file.path, message: "not on disk (not pulled, or deleted)" });
-      const sidecar = (result.sidecar as ImageSidecar | null) ?? null;
-      const sidecarFile = result.files.find((f) => f.role === "sidecar")?.path;
-      const bundle = await loadImageBundle(
-        step,
-        url,
-        sidecar,
-        (name) => {
-          const pointer = `/masks/${name.replace(/~/g, "~0").replace(/\//g, "~1")}/path`;
-          const link = result.links.find((l) => l.pointer === pointer);
-          if (link && !link.exists) return undefined; // named below, from the server's answer
-          return link?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
-        },
-        sidecarFile ? { image: file.path, sidecar: sidecarFile } : { image: file.path },
-      );
-      bundle.problems.unshift(...known.filter((p) => !bundle.problems.some((q) => q.file === p.file && q.message === p.message)));
-      return bundle;
+  imageBundle(run: string, key: string, step: number, item?: number, rank = ON_SCREEN): Entry<ImageBundle> {
+    const k = itemKey(run, key, step, item);
+    return this.images.get(k, async () => {
+      const ticket = this.queue.ticket(rank);
+      this.tickets.set(k, ticket);
+      try {
+        const result = await this.item(run, key, step, item).promise;
+        const file = result.files.find((f) => f.role === "image");
+        const url = fileUrl(result, "image");
+        const known = itemProblems(result);
+        if (!file || !url) throw new ProblemError({ kind: "missing", file: `${key} step ${step}`, message: "the index lists no image file" });
+        if (!file.exists) throw new ProblemError(known.find((p) => p.file === file.path) ?? { kind: "missing", file: file.path, message: "not on disk (not pulled, or deleted)" });
+        const sidecar = (result.sidecar as ImageSidecar | null) ?? null;
+        const sidecarFile = result.files.find((f) => f.role === "sidecar")?.path;
+        const bundle = await this.queue.run(ticket, () =>
+          loadImageBundle(
+            step,
+            url,
+            sidecar,
+            (name) => {
+              const pointer = `/masks/${name.replace(/~/g, "~0").replace(/\//g, "~1")}/path`;
+              const link = result.links.find((l) => l.pointer === pointer);
+              if (link && !link.exists) return undefined; // named below, from the server's answer
+              return link?.uri ?? result.files.find((f) => f.role === "mask" && f.name === name)?.uri;
+            },
+            { image: file.path, ...(sidecarFile ? { sidecar: sidecarFile } : {}), ...(file.data !== undefined ? { imageData: file.data } : {}) },
+          ),
+        );
+        bundle.problems.unshift(...known.filter((p) => !bundle.problems.some((q) => q.file === p.file && q.message === p.message)));
+        this.meanBytes += (bundleBytes(bundle) - this.meanBytes) / 8;
+        return bundle;
+      } finally {
+        if (this.tickets.get(k) === ticket) this.tickets.delete(k);
+      }
     });
   }
 
   peekImage(run: string, key: string, step: number, item?: number): ImageBundle | undefined {
     return this.images.peek(itemKey(run, key, step, item))?.value;
+  }
+
+  /** What the image cache holds (for tests and measurements). */
+  cached(): { images: number; bytes: number } {
+    return { images: this.images.count, bytes: this.images.bytes };
   }
 
   /** Forgets what was cached for items that were written again. */

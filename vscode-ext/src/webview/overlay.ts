@@ -76,6 +76,9 @@ export function warmBundle(bundle: ImageBundle, settings: OverlaySettings): void
 export const MIN_LABELLED_WIDTH = 160;
 export const LABEL_HEIGHT = 15;
 
+/** A stage waiting this long for its next image is dimmed. */
+export const STALE_AFTER_MS = 250;
+
 export class ImageStage {
   readonly el: HTMLElement;
   readonly base: HTMLCanvasElement;
@@ -89,6 +92,7 @@ export class ImageStage {
   private oy = 0;
   private readonly unlisten: () => void;
   private readonly resize: ResizeObserver;
+  private staleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly settings: OverlaySettings,
@@ -105,6 +109,7 @@ export class ImageStage {
   }
 
   dispose(): void {
+    this.clearLoading();
     this.unlisten();
     this.resize.disconnect();
   }
@@ -113,9 +118,32 @@ export class ImageStage {
     return this.bundle;
   }
 
+  /**
+   * The stage waits for another image (class `loading`); it is dimmed (`stale`) only if that
+   * takes longer than STALE_AFTER_MS. Dimming at once would change the page's compositing on
+   * every slider move (an opacity below 1 is a compositor effect), which costs Chromium more
+   * than drawing the images, and would flicker on loads that take a frame or two.
+   */
+  setLoading(): void {
+    this.el.classList.add("loading");
+    if (this.staleTimer === undefined) {
+      this.staleTimer = setTimeout(() => {
+        this.staleTimer = undefined;
+        if (this.el.classList.contains("loading")) this.el.classList.add("stale");
+      }, STALE_AFTER_MS);
+    }
+  }
+
+  /** Done waiting (drawn, or failed). */
+  clearLoading(): void {
+    this.el.classList.remove("loading", "stale");
+    if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+  }
+
   show(bundle: ImageBundle): void {
     this.bundle = bundle;
-    this.el.classList.remove("loading");
+    this.clearLoading();
     if (this.cssWidth === 0) this.layout(false);
     this.draw();
   }

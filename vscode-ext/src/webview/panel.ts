@@ -87,6 +87,7 @@ export class MediaPanel extends PanelFrame {
   }
 
   private pickStep(step: number): void {
+    this.deps.loader.moved();
     this.deps.state.setPanelStep(this.info.key, step);
     this.update();
     this.deps.moved();

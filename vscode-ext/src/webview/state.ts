@@ -79,17 +79,25 @@ export function moveStep(steps: readonly number[], current: number | null, delta
   return steps[i];
 }
 
-/** Steps around `step` worth loading ahead, nearest first: next, previous, next+1, ... */
-export function neighbourSteps(steps: readonly number[], step: number, radius: number): number[] {
+/**
+ * Steps worth loading ahead of `step`, the likeliest next first: `ahead` steps in the direction
+ * the slider last moved (1: forward, -1: back) and `behind` steps the other way, a step behind
+ * counting as far as two ahead (next, next+1, previous, next+2, next+3, previous-1, ...).
+ */
+export function stepsAhead(steps: readonly number[], step: number, direction: 1 | -1, ahead: number, behind: number): number[] {
   const i = indexAtOrBefore(steps, step);
-  const out: number[] = [];
-  for (let d = 1; d <= radius; d++) {
-    const next = steps[i + d];
-    const prev = i - d >= 0 ? steps[i - d] : undefined;
-    if (next !== undefined) out.push(next);
-    if (prev !== undefined) out.push(prev);
+  const out: { step: number; cost: number; back: number }[] = [];
+  // At a step the run lacks (i points before it), the next one forward is i + 1.
+  const exact = i >= 0 && steps[i] === step;
+  for (let d = 1; d <= Math.max(ahead, behind); d++) {
+    const forward = steps[i + d];
+    const backIndex = exact ? i - d : i - d + 1;
+    const back = backIndex >= 0 && backIndex < steps.length ? steps[backIndex] : undefined;
+    const [next, previous] = direction > 0 ? [forward, back] : [back, forward];
+    if (d <= ahead && next !== undefined) out.push({ step: next, cost: d, back: 0 });
+    if (d <= behind && previous !== undefined) out.push({ step: previous, cost: 2 * d, back: 1 });
   }
-  return out;
+  return out.sort((a, b) => a.cost - b.cost || a.back - b.back).map((x) => x.step);
 }
 
 export interface PanelInfo {
@@ -117,6 +125,8 @@ export class MediaState {
   readonly panelStep = new Map<string, number | null>();
   /** While true, a slider at the last step stays at the last step as new steps arrive. */
   follow = true;
+  /** The direction of the last slider move (1: forward, -1: back): what is loaded ahead. */
+  direction: 1 | -1 = 1;
   readonly overlays = new Map<string, OverlaySettings>();
   /** The key a code lens asked for (scrolled to and highlighted). */
   focusKey: string | undefined;
@@ -213,13 +223,22 @@ export class MediaState {
 
   /** Moves the shared slider (and with it every panel). At the last step it follows new steps. */
   setSharedStep(step: number): void {
-    this.sharedStep = this.atLatest(step, this.allSteps()) ? null : step;
+    const steps = this.allSteps();
+    this.turn(this.sharedStep, step, steps);
+    this.sharedStep = this.atLatest(step, steps) ? null : step;
     this.panelStep.clear();
   }
 
   setPanelStep(key: string, step: number): void {
     const steps = this.panels().find((p) => p.key === key)?.steps ?? [];
+    this.turn(this.selectedStep(key), step, steps);
     this.panelStep.set(key, this.atLatest(step, steps) ? null : step);
+  }
+
+  /** Notes the direction of a move from `from` (null: the last step) to `to`. */
+  private turn(from: number | null, to: number, steps: readonly number[]): void {
+    const at = from ?? steps[steps.length - 1];
+    if (at !== undefined && to !== at) this.direction = to > at ? 1 : -1;
   }
 
   private atLatest(step: number, steps: readonly number[]): boolean {

@@ -229,3 +229,28 @@ test("a code lens's openMedia focuses its key", async () => {
 test("nothing on the page failed", () => {
   assert.deepEqual(ctx.errors, []);
 });
+
+test("a shown run whose folder is deleted loses its column, and gets it back when it returns", async () => {
+  const { page, dir } = ctx;
+  const { cpSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const COPY = "workspace:copy";
+  const column = `.column-title[data-run="${COPY}"]`;
+  const copy = () => cpSync(join(dir, "dvclive"), join(dir, "copy"), { recursive: true });
+  const thrown = ctx.errors.length;
+  copy();
+  await page.waitForFunction((id) => window.dvcstagePanel.state.runs.some((r) => r.id === id), COPY, { timeout: 60000 });
+  await page.evaluate((id) => window.dvcstagePanel.toggleRun(id, true), COPY);
+  await page.waitForSelector(`${PRED} .cell[data-run="${COPY}"] .stage[data-step]`);
+  rmSync(join(dir, "copy"), { recursive: true });
+  await page.waitForSelector(column, { state: "detached", timeout: 60000 });
+  assert.deepEqual(await page.evaluate(() => window.dvcstagePanel.state.columns), ["workspace:dvclive"]);
+  assert.equal(await page.locator(`${PRED} .cell[data-run="${COPY}"]`).count(), 0);
+  assert.match(await page.textContent(".status"), /copy is gone .*its column is hidden until it comes back/);
+  copy();
+  await page.waitForSelector(column, { timeout: 60000 });
+  await page.waitForSelector(`${PRED} .cell[data-run="${COPY}"] .stage[data-step]`);
+  assert.deepEqual(await page.evaluate(() => window.dvcstagePanel.state.columns), [COPY, "workspace:dvclive"]); // in the runs list's order
+  // what the run's deleted files made the page log (a load in flight may find them gone) is no failure
+  assert.deepEqual(ctx.errors.slice(thrown).filter((e) => !/Failed to load resource/.test(e)), []);
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MediaState, moveStep, neighbourSteps, stepToShow, unionSteps, defaultColumns } from "../../src/webview/state";
+import { MediaState, moveStep, stepsAhead, stepToShow, unionSteps, defaultColumns } from "../../src/webview/state";
 import type { Run } from "../../src/protocol/generated/protocol-runs-result";
 
 const run = (id: string, kind: Run["kind"] = "workspace"): Run => ({ id, label: id, revision: "workspace", kind, lastStep: 2, dir: id, folder: "file:///w", items: 1 });
@@ -13,14 +13,39 @@ test("stepToShow picks the latest step at or before the selection, else the firs
   assert.equal(stepToShow([], 3), undefined);
 });
 
-test("unionSteps, moveStep and neighbourSteps", () => {
+test("unionSteps and moveStep", () => {
   assert.deepEqual(unionSteps([[0, 2, 4], [1, 2, 5]]), [0, 1, 2, 4, 5]);
   assert.equal(moveStep([0, 2, 4], 2, 1), 4);
   assert.equal(moveStep([0, 2, 4], 4, 1), 4);
   assert.equal(moveStep([0, 2, 4], null, -1), 2);
   assert.equal(moveStep([0, 2, 4], 3, -1), 0);
-  assert.deepEqual(neighbourSteps([0, 1, 2, 3, 4], 2, 2), [3, 1, 4, 0]);
-  assert.deepEqual(neighbourSteps([0, 1, 2], 0, 1), [1]);
+});
+
+test("stepsAhead loads further ahead in the direction of the last move, nearest first", () => {
+  const steps = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  // forward: next, next+1, previous, next+2, next+3, previous-1, next+4
+  assert.deepEqual(stepsAhead(steps, 4, 1, 5, 2), [5, 6, 3, 7, 8, 2, 9]);
+  assert.deepEqual(stepsAhead(steps, 4, -1, 3, 1), [3, 2, 5, 1]);
+  assert.deepEqual(stepsAhead(steps, 9, 1, 8, 2), [8, 7]); // nothing after the last step
+  assert.deepEqual(stepsAhead(steps, 0, -1, 2, 2), [1, 2]);
+  assert.deepEqual(stepsAhead([0, 10, 20, 30], 10, 1, 2, 1), [20, 30, 0]); // steps, not numbers
+  assert.deepEqual(stepsAhead([0, 10, 20, 30], 15, 1, 1, 1), [20, 10]); // between logged steps
+  assert.deepEqual(stepsAhead([], 3, 1, 4, 4), []);
+});
+
+test("the state remembers which way the slider moved", () => {
+  const s = new MediaState();
+  s.setRuns([run("a")]);
+  s.setMedia({ run: "a", keys: [{ key: "k", kind: "image", steps: [0, 1, 2, 3] }] });
+  assert.equal(s.direction, 1);
+  s.setSharedStep(1); // from the latest (3) back to 1
+  assert.equal(s.direction, -1);
+  s.setSharedStep(2);
+  assert.equal(s.direction, 1);
+  s.setPanelStep("k", 0);
+  assert.equal(s.direction, -1);
+  s.setSharedStep(0); // from 2: back
+  assert.equal(s.direction, -1);
 });
 
 test("columns default to the workspace runs; toggling adds and removes", () => {

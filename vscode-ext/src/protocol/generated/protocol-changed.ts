@@ -26,7 +26,7 @@ export interface DvcstageChangedNotificationParams {
    */
   new?: true;
   /**
-   * The index was replaced or removed (or the run id now names another commit): re-query the run.
+   * The index was replaced (or the run id now names another commit): re-query the run.
    */
   reset?: true;
   /**
@@ -34,7 +34,7 @@ export interface DvcstageChangedNotificationParams {
    */
   truncated?: true;
   /**
-   * A revision's or experiment's run is gone (its ref was deleted or fell out of the listed revisions).
+   * The run is gone: a workspace run's index (or its whole folder) was deleted; a revision's or experiment's ref was deleted or fell out of the listed revisions. lastStep is null and items empty; if the run comes back it is announced as new.
    */
   removed?: true;
   /**

@@ -35,6 +35,10 @@ export interface DvcstageItemResult {
      * The schema this JSON file matches.
      */
     schema?: string;
+    /**
+     * The file's bytes, base64. Never sent by the language server: a host may attach them (dvcstage view does, to the small images of a dvcstage/items answer) so that the panel need not fetch the file.
+     */
+    data?: string;
   }[];
   /**
    * The parsed sidecar (schemas/image-sidecar.schema.json for images, schemas/<kind>.schema.json otherwise); null when the item has none or it cannot be read (see problems).

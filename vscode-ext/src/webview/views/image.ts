@@ -1,15 +1,16 @@
 // Image cells: the image (or the list of images) of one run at the selected step, with
-// overlays and the problems of its files; the next and previous steps are loaded ahead so
-// that slider moves draw at once.
+// overlays and the problems of its files; the steps the slider may move to next are loaded
+// ahead (more of them in the direction it last moved) so that slider moves draw at once.
 import { el } from "../dom";
-import type { ImageBundle } from "../loader";
+import { DroppedError, type ImageBundle } from "../loader";
 import { ImageStage, warmBundle } from "../overlay";
 import { loadProblem, problemList, ProblemError, type Problem } from "../problems";
-import { neighbourSteps, type KeyEntry } from "../state";
+import { stepsAhead, type KeyEntry } from "../state";
 import type { Cell, CellContext } from "./types";
 
-/** Steps loaded ahead on each side of the shown one. */
-export const PREFETCH_RADIUS = 2;
+/** Steps loaded ahead in the direction of the last move, and the other way. */
+export const PREFETCH_AHEAD = 8;
+export const PREFETCH_BEHIND = 2;
 /** List items shown per step (the rest are counted). */
 export const MAX_ITEMS = 24;
 
@@ -45,7 +46,7 @@ export function imageCell(ctx: CellContext): Cell {
     root.classList.toggle("many", many);
     slots = items.map((item) => {
       const stage = new ImageStage(ctx.settings, ctx.view);
-      stage.el.classList.add("loading");
+      stage.setLoading();
       return { item, stage, caption: el("div", { class: "caption" }), problems: el("div", { class: "slot-problems" }), wanted: undefined };
     });
     grid.replaceChildren(...slots.map((s) => el("figure", {}, s.stage.el, s.problems, s.caption)));
@@ -66,11 +67,32 @@ export function imageCell(ctx: CellContext): Cell {
 
   const fail = (slot: Slot, step: number, err: unknown): void => {
     const problem = err instanceof ProblemError ? err.problem : loadProblem(`${ctx.key} step ${step}`, err, false);
-    slot.stage.el.classList.remove("loading");
+    slot.stage.clearLoading();
     slot.stage.el.classList.add("failed");
     slot.stage.el.dataset.failedStep = String(step);
     slot.caption.textContent = captionText(undefined, slot.item);
     showProblems(slot, [problem]);
+  };
+
+  /** Shows the slot's image at `step` now if it is loaded, else in the frame that draws the
+   * move's images (and only if the slot still wants that step then: a newer move wins over an
+   * older load). */
+  const demand = (slot: Slot, step: number): void => {
+    const ready = ctx.loader.peekImage(ctx.run, ctx.key, step, slot.item);
+    if (ready) {
+      present(slot, ready);
+      return;
+    }
+    if (slot.stage.current) slot.stage.setLoading();
+    ctx.loader.frames.wait(
+      ctx.loader.demandImage(ctx.run, ctx.key, step, slot.item).promise,
+      () => slot.wanted === step,
+      (bundle) => present(slot, bundle),
+      (err) => {
+        if (err instanceof DroppedError) demand(slot, step); // dropped while no cell asked: ask again
+        else fail(slot, step, err);
+      },
+    );
   };
 
   return {
@@ -86,25 +108,13 @@ export function imageCell(ctx: CellContext): Cell {
       makeSlots(entry);
       for (const slot of slots) {
         slot.wanted = step;
-        const ready = ctx.loader.peekImage(ctx.run, ctx.key, step, slot.item);
-        if (ready) {
-          present(slot, ready);
-          continue;
-        }
-        if (slot.stage.current) slot.stage.el.classList.add("loading");
-        ctx.loader.demandImage(ctx.run, ctx.key, step, slot.item).promise.then(
-          (bundle) => {
-            if (slot.wanted === step) present(slot, bundle);
-          },
-          (err: unknown) => {
-            if (slot.wanted === step) fail(slot, step, err);
-          },
-        );
+        demand(slot, step);
       }
       // Load ahead (the first items only, to bound the work per move), once what is shown is in.
-      for (const s of neighbourSteps(entry.steps, step, PREFETCH_RADIUS)) {
-        for (const slot of slots.slice(0, 8)) ctx.loader.prefetchImage(ctx.run, ctx.key, s, slot.item, (b) => warmBundle(b, ctx.settings));
-      }
+      const ahead = stepsAhead(entry.steps, step, ctx.state.direction, PREFETCH_AHEAD, PREFETCH_BEHIND);
+      ahead.forEach((s, rank) => {
+        for (const slot of slots.slice(0, 8)) ctx.loader.prefetchImage(ctx.run, ctx.key, s, slot.item, (b) => warmBundle(b, ctx.settings), rank + 1);
+      });
     },
     redraw() {
       for (const s of slots) s.stage.draw();
