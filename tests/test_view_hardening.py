@@ -186,8 +186,24 @@ async def _hostile_requests(view: ViewServer) -> None:
     ):
         await ws.send_str("z" * (2 << 20))  # beyond any message: the socket is closed
         closed = await ws.receive()
-        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-        assert ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        assert closed.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        )
+        # The view closes with 1009 before it has read the whole 2 MiB; what it leaves unread
+        # makes its kernel reset the connection, and on a busy machine the reset can overtake
+        # the close frame (the client then sees 1006).
+        assert ws.close_code in (
+            aiohttp.WSCloseCode.MESSAGE_TOO_BIG,
+            aiohttp.WSCloseCode.ABNORMAL_CLOSURE,
+        )
+    async with (  # and the view goes on answering
+        aiohttp.ClientSession(headers={"Cookie": view.cookie}) as session,
+        session.ws_connect(f"ws://{view.host}/api/ws") as ws,
+    ):
+        runs = await Panel(ws).request("dvcstage/runs", {})
+        assert [r["id"] for r in runs["result"]["runs"]] == ["workspace:dvclive"]
 
 
 def test_hostile_requests_get_clear_errors_and_the_view_keeps_going(workspace: Path) -> None:
