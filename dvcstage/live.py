@@ -43,6 +43,7 @@ from .media.image import Image, check_format_limits
 from .media.preview import preview_path
 from .names import check_image_name, check_relative_name, key_and_step_of
 from .plot_templates import install_templates, list_templates
+from .processes import process_alive
 from .resume import prune_rows_from
 from .sessions import discard_sessions, finish_sessions, remove_empty_folders
 from .writer import DEFAULT_STALL_SECONDS, MediaWriter, private_folder
@@ -253,7 +254,7 @@ class Live(DvcLive):
         dvc_file = Path(self.dvc_file)
         for scratch in dvc_file.parent.glob(f".{dvc_file.name}.*{TEMP_MARK}"):
             owner = scratch.name[len(dvc_file.name) + 2 :].split("-", 1)[0]
-            if owner.isdigit() and (int(owner) == os.getpid() or _process_alive(int(owner))):
+            if owner.isdigit() and (int(owner) == os.getpid() or process_alive(int(owner))):
                 continue
             scratch.unlink(missing_ok=True)
 
@@ -937,17 +938,6 @@ def _parents(path: str) -> list[str]:
     """``a/b/c`` -> ``["a", "a/b"]``."""
     parts = path.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # it exists, owned by someone else (or we cannot tell: keep its file)
-    return True
 
 
 __all__ = ["LOG_VALUE_HELP", "SESSIONS_FOLDER", "Live"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .journal import ERRORS_FILE, LOCK_FILE, PRIVATE_FOLDER, SESSIONS_FOLDER, SPARES_FOLDER
+from .processes import process_alive
 from .writer_process import TAKEN
 
 logger = logging.getLogger("dvcstage")
@@ -36,18 +37,6 @@ class SessionReport:
     discarded: list[str] = field(default_factory=list)
     running: list[str] = field(default_factory=list)
     errors: list[dict[str, object]] = field(default_factory=list)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _owner(session: Path) -> int:
@@ -96,7 +85,7 @@ def remove_dead_spares(run_dir: Path) -> None:
     spares = run_dir / SPARES_FOLDER
     for folder in spares.iterdir() if spares.is_dir() else ():
         owner = folder.name.split("-", 1)[0]
-        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+        if owner.isdigit() and int(owner) != os.getpid() and not process_alive(int(owner)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -173,7 +162,7 @@ def finish_sessions(run_dir: Path, own: set[Path], stall_seconds: float = 120.0)
     report = SessionReport()
     for session in earlier_sessions(run_dir, own):
         owner = _owner(session)
-        if owner != os.getpid() and _alive(owner):
+        if owner != os.getpid() and process_alive(owner):
             report.running.append(session.name)
             continue
         if not _finish(session, stall_seconds):
@@ -204,13 +193,13 @@ def discard_sessions(run_dir: Path, own: set[Path]) -> SessionReport:
     report = SessionReport()
     for session in earlier_sessions(run_dir, own):
         owner = _owner(session)
-        if owner != os.getpid() and _alive(owner):
+        if owner != os.getpid() and process_alive(owner):
             report.running.append(session.name)
             continue
         if owner == os.getpid():
             continue  # another Live of this process that has not ended: not ours to touch
         writer = _writer_pid(session)
-        if not _lock_is_free(session) and _alive(writer):
+        if not _lock_is_free(session) and process_alive(writer):
             with contextlib.suppress(OSError):
                 os.kill(writer, signal.SIGTERM)
             _wait_free(session, 10.0)

@@ -37,6 +37,7 @@ from .journal import (
     Record,
     segment_name,
 )
+from .processes import process_alive
 
 META_FILE = "meta.json"
 #: The exit code when another writer already works on the session.
@@ -231,16 +232,7 @@ def serve(session: Path, wake_fd: int | None, notify_fd: int | None) -> int:
 
 
 def _owner_alive(meta: dict[str, Any]) -> bool:
-    pid = int(meta.get("pid", 0))
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return process_alive(int(meta.get("pid", 0)))
 
 
 def _clean_up(session: Path, service: WriterService, owner_alive: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -18,6 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # scripts/test sets this: there, everything a test needs has been installed, so a skip
 # (no Chromium, no node_modules, ...) means a broken setup and fails the run.
 NO_SKIPS = os.environ.get("DVCSTAGE_NO_SKIPS") == "1"
+#: Debian's Chromium, driven by playwright-core from vscode-ext/node_modules (never downloaded).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_missing() -> str | None:
+    """Why the Chromium tests cannot run here, or None when node, Chromium and playwright-core
+    are all in place."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM}"
+    if not (ROOT / "vscode-ext" / "node_modules" / "playwright-core").is_dir():
+        return "vscode-ext/node_modules/playwright-core is missing (npm ci in vscode-ext)"
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -88,6 +103,16 @@ def copy_committed(paths: list[str], dest: Path, root: Path = ROOT) -> None:
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
+
+
+@contextlib.contextmanager
+def repo_environment(base: Path) -> Iterator[None]:
+    """The venv's commands first on ``PATH`` and git kept below ``base``, for module-scoped
+    fixtures (which cannot take ``monkeypatch``); both restored on leaving."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        patch.setenv("GIT_CEILING_DIRECTORIES", str(base))
+        yield
 
 
 def make_repo(path: Path) -> Path:

@@ -9,34 +9,20 @@ image on the page), never a raw image, a sidecar or a mask. Driven by
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import browser_missing, run
 from PIL import Image as PILImage
 from test_dvc_plots import commit, write_run
 
 from dvcstage.media.palette import class_rgb
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).with_suffix(".mjs")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not installed"
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM}"
-    if not (ROOT / "vscode-ext" / "node_modules" / "playwright-core").is_dir():
-        return "vscode-ext/node_modules/playwright-core is missing (npm ci in vscode-ext)"
-    return None
 
 
 def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
@@ -47,7 +33,7 @@ def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
 
 
 def test_dvc_plots_diff_html_shows_the_annotated_previews(repo: Path, tmp_path: Path) -> None:
-    why = _missing()
+    why = browser_missing()
     if why:
         pytest.skip(why)
     write_run(1, steps=2)

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import pytest
 import pytest_lsp
-from conftest import BIN, exp_run, make_repo, run
+from conftest import exp_run, make_repo, repo_environment, run
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -106,10 +106,7 @@ def clone(team_base: Path, name: str) -> Path:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     base = tmp_path_factory.mktemp("team")
-    saved = {k: os.environ.get(k) for k in ("PATH", "GIT_CEILING_DIRECTORIES")}
-    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ["GIT_CEILING_DIRECTORIES"] = str(base)
-    try:
+    with repo_environment(base):
         remote = base / "git-remote.git"
         run("git", "init", "-q", "--bare", "-b", "main", str(remote))
         (base / "dvc-remote").mkdir()
@@ -146,12 +143,6 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         run_stdin(["git", "-C", str(remote), "update-ref", "--stdin"], updates)
         b = clone(base, "b")
         yield Team(base, remote, a, b, main, exps, files_a)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_stdin(command: list[str], text: str) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import pytest
 import pytest_lsp
-from conftest import BIN, exp_run, make_repo, run
+from conftest import BIN, exp_run, make_repo, repo_environment, run
 from dvcstage_lsp.revisions import IndexCache, RevisionSpec, discover, workspace_repos
 from lsprotocol import types
 from PIL import Image
@@ -77,10 +77,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     and then deleted from the DVC cache; exp-a's are only in the cache.
     """
     base = tmp_path_factory.mktemp("revs")
-    saved = {k: os.environ.get(k) for k in ("PATH", "GIT_CEILING_DIRECTORIES")}
-    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ["GIT_CEILING_DIRECTORIES"] = str(base)
-    try:
+    with repo_environment(base):
         root = make_repo(base / "repo")
         (root / "train.py").write_text(TRAIN)
         (root / "params.yaml").write_text("train:\n  epochs: 2\n  shade: 10\n")
@@ -103,12 +100,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 (cache / relative).unlink()
                 removed += 1
         assert removed >= 8  # 3 images, 3 clips, their sidecars, the folders' manifests
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return root
 
 

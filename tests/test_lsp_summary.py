@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import pytest
 import pytest_lsp
-from conftest import BIN, exp_run, make_repo, run
+from conftest import exp_run, make_repo, repo_environment, run
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 from test_lsp_server import Notes, child_env, init_params, make_client, request
@@ -60,10 +60,7 @@ DVC_YAML = textwrap.dedent(
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """exp-lo (lr 0.1, 2 epochs) and exp-hi (lr 0.5, 3 epochs); the workspace holds exp-hi's."""
     base = tmp_path_factory.mktemp("summary")
-    saved = {k: os.environ.get(k) for k in ("PATH", "GIT_CEILING_DIRECTORIES")}
-    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ["GIT_CEILING_DIRECTORIES"] = str(base)
-    try:
+    with repo_environment(base):
         root = make_repo(base / "repo")
         (root / "train.py").write_text(TRAIN)
         (root / "params.yaml").write_text("train:\n  epochs: 2\n  lr: 0.1\n  width: 8\n")
@@ -74,12 +71,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         exp_run(
             root, "exp-hi", "-S", "train.lr=0.5", "-S", "train.epochs=3", "-S", "train.width=16"
         )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return root
 
 

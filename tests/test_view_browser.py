@@ -11,30 +11,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CHROMIUM, browser_missing
 from test_view_support import ViewServer, make_experiments, make_workspace, start_view
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).with_suffix(".mjs")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not installed"
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM}"
-    if not (ROOT / "vscode-ext" / "node_modules" / "playwright-core").is_dir():
-        return "vscode-ext/node_modules/playwright-core is missing (npm ci in vscode-ext)"
-    return None
 
 
 def _serve(folder: Path) -> Iterator[ViewServer]:
@@ -46,7 +34,7 @@ def _serve(folder: Path) -> Iterator[ViewServer]:
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer]:
     """Two workspace runs: ``dvclive`` (shade 0, steps 0-3), ``other`` (shade 120, 0-2)."""
-    why = _missing()
+    why = browser_missing()
     if why:
         pytest.skip(why)
     yield from _serve(make_workspace(tmp_path_factory.mktemp("browser")))
@@ -60,7 +48,7 @@ EXPERIMENTS = {"exp-a": {"steps": 3, "shade": 0}, "exp-b": {"steps": 4, "shade":
 @pytest.fixture(scope="module")
 def experiments_view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer]:
     """A git + DVC repository with the experiments above, its workspace reproduced."""
-    why = _missing()
+    why = browser_missing()
     if why:
         pytest.skip(why)
     yield from _serve(make_experiments(tmp_path_factory.mktemp("exps"), EXPERIMENTS))

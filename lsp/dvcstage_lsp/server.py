@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,6 +247,14 @@ def _answer(method: str, compute: Callable[[dict[str, Any]], Any], params: Any) 
         raise JsonRpcException(message=exc.message, code=exc.code) from exc
 
 
+async def _answer_later(answer: Awaitable[Any]) -> PlainJson:
+    """Await an answer; a QueryError becomes the JSON-RPC error it names."""
+    try:
+        return PlainJson(await answer)
+    except p.QueryError as exc:
+        raise JsonRpcException(message=exc.message, code=exc.code) from exc
+
+
 async def item_answer(ls: DvcstageLanguageServer, params: Any) -> p.ItemResult:
     """``dvcstage/item``; a revision's files are materialised first."""
     query = queries.check_params(p.ITEM, params)
@@ -386,24 +394,15 @@ def create_server(options: ServerOptions | None = None) -> DvcstageLanguageServe
 
     @server.feature(p.ITEM)
     async def item(ls: DvcstageLanguageServer, params: Any) -> Any:
-        try:
-            return PlainJson(await item_answer(ls, params))
-        except p.QueryError as exc:
-            raise JsonRpcException(message=exc.message, code=exc.code) from exc
+        return await _answer_later(item_answer(ls, params))
 
     @server.feature(p.ITEMS)
     async def items(ls: DvcstageLanguageServer, params: Any) -> Any:
-        try:
-            return PlainJson(await items_answer(ls, params))
-        except p.QueryError as exc:
-            raise JsonRpcException(message=exc.message, code=exc.code) from exc
+        return await _answer_later(items_answer(ls, params))
 
     @server.feature(p.SERIES)
     async def series(ls: DvcstageLanguageServer, params: Any) -> Any:
-        try:
-            return PlainJson(await series_answer(ls, params))
-        except p.QueryError as exc:
-            raise JsonRpcException(message=exc.message, code=exc.code) from exc
+        return await _answer_later(series_answer(ls, params))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: DvcstageLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
