@@ -137,8 +137,10 @@ class SwapFile:
         self.path = Path(path)
         self.spare_dir = Path(spare_dir)
         token = secrets.token_hex(4)
-        self._spare = self.spare_dir / f"{self.path.name}.{token}.a"
-        self._other = self.spare_dir / f"{self.path.name}.{token}.b"
+        # Plain strings: this runs on every training step, where pathlib's work shows.
+        self._target = os.fspath(path)
+        self._spare = f"{os.fspath(spare_dir)}/{self.path.name}.{token}.a"
+        self._other = f"{os.fspath(spare_dir)}/{self.path.name}.{token}.b"
         self._fast = True
 
     def write(self, data: bytes) -> None:
@@ -163,13 +165,14 @@ class SwapFile:
         finally:
             os.close(fd)
         try:
-            os.link(self.path, self._other)  # keeps the current file's inode: nothing is freed
+            os.link(self._target, self._other)  # keeps the current file's inode: nothing is freed
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # the first write
-        self._spare.replace(self.path)
+        os.replace(self._spare, self._target)  # noqa: PTH105 (per step: no path objects)
         self._spare, self._other = self._other, self._spare
 
     def close(self) -> None:
         """Remove the spare files."""
         for spare in (self._spare, self._other):
-            spare.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                Path(spare).unlink()

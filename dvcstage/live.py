@@ -8,12 +8,14 @@ import json
 import logging
 import os
 import shutil
+import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dvclive
+import numpy as np
 from dvclive import env as dvclive_env
 from dvclive.dvc import _find_dvc_root, find_overlapping_stage
 from dvclive.live import Live as DvcLive
@@ -33,19 +35,26 @@ from .errors import (
 from .histogram_views import VIEWS_FOLDER, rebuild_views
 from .index import INDEX_FILE, index_line, repair_torn_tail
 from .item_writer import ItemWriter
-from .jobs import FinishInline, LinkPreviews, WriteMedia
+from .jobs import FinishInline, LinkPreviews, PlainImage, WriteMedia
 from .journal import SESSIONS_FOLDER, SPARES_FOLDER
 from .media.audio import check_clip_budget, count_clips
 from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, MediaSlot
 from .media.boxes import check_annotations
 from .media.histogram import HISTOGRAMS_FOLDER
-from .media.image import Image, check_format_limits
+from .media.image import FORMAT_MAX_SIDE, Image, check_format_limits
 from .media.preview import preview_path
-from .names import check_image_name, check_relative_name, key_and_step_of
+from .names import (
+    check_image_name,
+    check_image_text,
+    check_relative_name,
+    key_and_step_of,
+    key_and_step_of_text,
+)
 from .plot_templates import install_templates, list_templates
 from .processes import process_alive
 from .resume import prune_rows_from
 from .sessions import discard_sessions, finish_sessions, remove_empty_folders
+from .summary_json import summary_text
 from .writer import DEFAULT_STALL_SECONDS, MediaWriter, private_folder
 
 logger = logging.getLogger("dvcstage")
@@ -91,9 +100,11 @@ class _LoggedImage(DvcLiveImage):
 
 
 class _Metric(Metric):
-    """DVCLive's metric series, without making its folder again on every row."""
+    """DVCLive's metric series, appending each row with one ``write`` (DVCLive opens the file
+    through ``csv`` and checks its folder on every row). Rows are DVCLive's, byte for byte."""
 
     _path: Path | None = None
+    _file: str | None = None
 
     @property
     def output_path(self) -> Path:
@@ -102,6 +113,45 @@ class _Metric(Metric):
         elif not self._path.parent.is_dir():  # removed meanwhile (a new run's cleanup)
             self._path.parent.mkdir(parents=True, exist_ok=True)
         return self._path
+
+    def dump(self, val: Any, **kwargs: Any) -> None:
+        text = _tsv_field(val)
+        if text is None:  # quoting or a NumPy scalar: DVCLive's csv writer
+            super().dump(val, **kwargs)
+            return
+        column = self.name.rpartition("/")[2]  # DVCLive's os.path.basename (POSIX names)
+        if kwargs.get("timestamp", False):
+            header = f"timestamp\tstep\t{column}{os.linesep}"
+            row = f"{int(time.time() * 1000)}\t{self.step}\t{text}{os.linesep}"
+        else:
+            header = f"step\t{column}{os.linesep}"
+            row = f"{self.step}\t{text}{os.linesep}"
+        if self._file is None:
+            self._file = os.fspath(self.output_path)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self._file, flags, 0o666)
+        except FileNotFoundError:  # the folder was removed meanwhile
+            fd = os.open(self.output_path, flags, 0o666)
+        try:
+            if os.fstat(fd).st_size == 0:
+                row = header + row
+            os.write(fd, row.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+
+def _tsv_field(value: Any) -> str | None:
+    """``value`` as DVCLive's csv writer puts it in a row (``repr`` of a float, ``str`` of
+    anything else), or ``None`` when the writer would quote it or its type is not plain."""
+    kind = type(value)
+    if kind is float:
+        return float.__repr__(value)
+    if kind is int or kind is bool:
+        return str(value)
+    if kind is str and not any(c in value for c in '\t"\r\n'):
+        return str(value)
+    return None
 
 
 def _finish_at_exit(ref: weakref.ReferenceType[Live]) -> None:
@@ -337,8 +387,10 @@ class Live(DvcLive):
         """Write ``metrics.json`` atomically (DVCLive rewrites it in place)."""
         if self._step is not None:
             self.summary["step"] = self.step
-        text = json.dumps(self.summary, indent=4, cls=SummaryEncoder) + "\n"
-        self._swap_file(self.metrics_file).write(text.encode("utf-8"))
+        text = summary_text(self.summary)
+        if text is None:  # NumPy scalars, media objects: the encoder's ``default`` hook
+            text = json.dumps(self.summary, indent=4, cls=SummaryEncoder)
+        self._swap_file(self.metrics_file).write((text + "\n").encode("utf-8"))
 
     def _dump_params(self) -> None:
         from dvclive.serialize import get_yaml
@@ -461,8 +513,9 @@ class Live(DvcLive):
             signal = Path(root or ".", ".dvc", "tmp", "exps", "run", "DVCLIVE_STEP_COMPLETED")
             self._signal_file = str(signal.absolute()) if root else ""
         if self._signal_file:
-            contents = {"pid": os.getpid(), "step": self.step}
-            self._swap_file(self._signal_file).write(json.dumps(contents, sort_keys=True).encode())
+            # json.dumps({"pid": ..., "step": ...}, sort_keys=True), as DVCLive writes it
+            contents = f'{{"pid": {os.getpid()}, "step": {int(self.step)}}}'
+            self._swap_file(self._signal_file).write(contents.encode())
 
     def flush(self) -> None:
         """Wait until every media file logged so far is written; raise any write error."""
@@ -606,6 +659,9 @@ class Live(DvcLive):
             MediaWriteError: an earlier background write failed.
         """
         self._raise_writer_errors()
+        plain = annotations is None and boxes is None and masks is None and caption is None
+        if plain and self._log_plain_pixels(name, val):
+            return
         if isinstance(val, Image):
             image = val.with_overlays(caption=caption, boxes=boxes, masks=masks)
         else:
@@ -616,6 +672,38 @@ class Live(DvcLive):
         image = image.logged_as(path.suffix, check_annotations(annotations))
         key, _ = key_and_step_of(path)
         self._log_media(MediaSlot(IMAGES_FOLDER / path.with_suffix(""), key, self.step), image)
+
+    def _log_plain_pixels(self, name: Any, val: Any) -> bool:
+        """``log_image`` of uint8 pixels without overlays (the common call), journaled without
+        building media objects; the same checks, files and errors as the general path.
+
+        Returns False, having done nothing, for any other ``val`` (the general path takes it).
+        """
+        if type(val) is not np.ndarray or val.dtype != np.uint8 or not val.flags.c_contiguous:
+            return False
+        shape = val.shape
+        if not (len(shape) == 2 or (len(shape) == 3 and shape[2] in (3, 4))):
+            return False
+        height, width = shape[0], shape[1]
+        if height * width <= INLINE_IMAGE_PIXELS or not isinstance(name, str):
+            return False  # written before returning, or an error: the general path
+        text = check_image_text(name)
+        suffix = text[text.rfind(".") :]
+        if max(height, width) > FORMAT_MAX_SIDE[suffix]:
+            return False  # the general path refuses it
+        key, _ = key_and_step_of_text(text)
+        stem = f"{IMAGES_FOLDER}/{text[: -len(suffix)]}"
+        main = stem + suffix
+        self._claim_files(stem, main, True, key)
+        writer = self._ensure_writer()
+        step = self.step
+        record = PlainImage(stem, key, step, suffix, val, self._previews, self._draw_previews)
+        writer.submit(record, stem, f"image {key!r} at step {step}", val.nbytes)
+        self._record_files(stem, main)
+        self._media_kinds.add("image")
+        self._has_images = True
+        self._images[text] = _LoggedImage(text, self.plots_dir, self._drawn(text), step)
+        return True
 
     def _claim(self, slot: MediaSlot, media: Media) -> str:
         """Check that the item's files fit beside what was logged; returns its main file.
@@ -628,6 +716,12 @@ class Live(DvcLive):
         image = isinstance(media, Image)
         stem = str(slot.stem)
         main = stem + (media.suffix if isinstance(media, Image) else ".*")
+        self._claim_files(stem, main, image, slot.key)
+        return main
+
+    def _claim_files(self, stem: str, main: str, image: bool, key: str) -> None:
+        """:meth:`_claim` for an item's ``stem`` and ``main`` file (``<stem>.*`` for kinds
+        other than images)."""
         earlier = self._stems.get(stem)
         if earlier is not None and earlier != main and image and not earlier.endswith(".*"):
             raise InvalidMediaNameError(
@@ -641,16 +735,15 @@ class Live(DvcLive):
         if conflict is None and (main in self._dirs or sidecar in self._dirs):
             conflict = main if main in self._dirs else sidecar
         if conflict is None and self._resumed:
-            conflict = self._conflict_on_disk(slot.stem, main)
+            conflict = self._conflict_on_disk(PurePosixPath(stem), main)
         if conflict is not None:
             raise InvalidMediaNameError(
                 "name" if image else "data key",
-                _shown(main) if image else slot.key,
+                _shown(main) if image else key,
                 f"would put a file where {_shown(conflict)!r} is (a file used as a folder, "
                 "or a folder used as a file)",
                 "names that keep files and folders apart",
             )
-        return main
 
     def _is_file(self, path: str) -> bool:
         """Whether an item logged before has a file at ``path``."""
@@ -673,9 +766,11 @@ class Live(DvcLive):
         return None
 
     def _record(self, slot: MediaSlot, main: str) -> None:
-        stem = str(slot.stem)
+        self._record_files(str(slot.stem), main)
+
+    def _record_files(self, stem: str, main: str) -> None:
         self._stems[stem] = main
-        self._files.add(str(slot.file(".json")))
+        self._files.add(f"{stem}.json")
         if not main.endswith(".*"):
             self._files.add(main)
         self._dirs.update(_parents(stem))

@@ -44,8 +44,13 @@ _NAME_HELP = (
 def check_relative_name(
     name: object, argument: str = "name", what: str | None = None
 ) -> PurePosixPath:
-    """Return ``name`` as a relative POSIX path, refusing anything that could escape its folder
-    or that another system could not store (``what``: what is logged, for the message).
+    """Return ``name`` as a relative POSIX path (see :func:`check_relative_text`)."""
+    return PurePosixPath(check_relative_text(name, argument, what))
+
+
+def check_relative_text(name: object, argument: str = "name", what: str | None = None) -> str:
+    """Return ``name`` as a relative POSIX path string, refusing anything that could escape
+    its folder or that another system could not store (``what``: what is logged, for the message).
 
     Refused: non-strings, empty names, absolute paths (POSIX or Windows), drive letters,
     backslashes, control characters and the other characters Windows refuses, ``.``/``..``
@@ -90,7 +95,7 @@ def check_relative_name(
                 f"has a segment {part!r}: folders ending in "
                 f"{', '.join(RESERVED_SUFFIXES)} hold an item's own files"
             )
-    return PurePosixPath(name)
+    return name
 
 
 def check_segment(segment: object, argument: str) -> str:
@@ -122,6 +127,16 @@ def check_image_name(name: object, source_suffix: str | None = None) -> PurePosi
     return path
 
 
+def check_image_text(name: object) -> str:
+    """:func:`check_image_name` for a name that must carry its own suffix, as a string (the
+    logging call's fast path: no path objects)."""
+    text = check_relative_text(name)
+    cut = text.rfind(".")
+    if cut <= text.rfind("/") + 1 or text[cut:] not in IMAGE_SUFFIXES:
+        return str(check_image_name(text))  # raises the same error as the general path
+    return text
+
+
 def sidecar_name(image_name: PurePosixPath) -> PurePosixPath:
     """The JSON sidecar beside an image: the suffix replaced (``numpy.png`` -> ``numpy.json``)."""
     return image_name.with_suffix(".json")
@@ -138,6 +153,14 @@ def key_and_step_of(image_name: PurePosixPath) -> tuple[str, int | None]:
     ``pred/3.png`` (the slider pattern) is key ``pred`` at step 3; ``numpy.png`` is key
     ``numpy.png`` with no step of its own.
     """
-    if image_name.stem.isdigit() and str(image_name.parent) != ".":
-        return str(image_name.parent), int(image_name.stem)
-    return str(image_name), None
+    return key_and_step_of_text(str(image_name))
+
+
+def key_and_step_of_text(image_name: str) -> tuple[str, int | None]:
+    """:func:`key_and_step_of` for a checked name given as a string."""
+    folder, _, last = image_name.rpartition("/")
+    cut = last.rfind(".")
+    stem = last[:cut] if cut > 0 else last
+    if folder and stem.isdigit() and stem.isascii():
+        return folder, int(stem)
+    return image_name, None

@@ -130,6 +130,19 @@ class Image(Media):
         self._build(data_or_path, mode, caption, boxes, masks, argument="data_or_path")
 
     @classmethod
+    def of_pixels(cls, array: np.ndarray, suffix: str) -> Image:
+        """An image without overlays of checked uint8 pixels (HxW, HxWx3 or HxWx4), to be
+        written as ``suffix``: what the writer process rebuilds from a plain image's record."""
+        image = cls.__new__(cls)
+        image.source = ImageSource(width=array.shape[1], height=array.shape[0], array=array)
+        image.mode = None
+        image.caption = None
+        image.boxes = None
+        image.masks = []
+        image.suffix = suffix
+        return image
+
+    @classmethod
     def from_value(
         cls,
         value: Any,
