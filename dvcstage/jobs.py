@@ -9,7 +9,6 @@ every job before it.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 
 from .atomic import is_temporary, link_atomic
 from .item_writer import ItemWriter
+from .journal import FieldsJob
 from .media.base import IMAGES_FOLDER, PREVIEWS_FOLDER, EncodedFile, Media, MediaSlot
 from .media.image import Image
 from .media.preview import preview_paths
@@ -61,31 +61,16 @@ class WriteMedia:
         return f"{self.media.kind} {self.slot.key!r}{item} at step {self.slot.step}"
 
 
-def plain_image_job(
-    stem: str,
-    key: str,
-    step: int,
-    suffix: str,
-    shape: tuple[int, ...],
-    pixels: Any,
-    preview: bool,
-    draw: bool,
-) -> WriteMedia:
-    """The job of a :class:`PlainImage` record, rebuilt in the writer process."""
-    array = np.frombuffer(pixels, dtype=np.uint8).reshape(shape)
-    slot = MediaSlot(PurePosixPath(stem), key, step)
-    return WriteMedia(Image.of_pixels(array, suffix), slot, stem, preview, draw)
-
-
-class PlainImage:
-    """A plain image's :class:`WriteMedia` as the logging thread journals it: plain values
-    and the pixels (out of band), unpickled as the job itself. Pickling the job's objects
-    (image, source, slot, path) costs several times more on the logging thread.
+class PlainImage(FieldsJob):
+    """A plain image's :class:`WriteMedia` as the logging thread journals it: text fields and
+    the pixels (pickling the job's objects -- image, source, slot, path -- costs the logging
+    thread more than writing the pixels). The writer process rebuilds the job with
+    :func:`job_from_fields`.
 
     ``pixels``: C-contiguous uint8, HxW, HxWx3 or HxWx4, kept until journaled.
     """
 
-    __slots__ = ("_args",)
+    __slots__ = ()
 
     def __init__(
         self,
@@ -97,11 +82,24 @@ class PlainImage:
         preview: bool,
         draw: bool,
     ) -> None:
-        buffer = pickle.PickleBuffer(pixels.data)
-        self._args = (stem, key, step, suffix, pixels.shape, buffer, preview, draw)
+        shape = ",".join(map(str, pixels.shape))
+        fields = (PLAIN_IMAGE, stem, key, str(step), suffix, shape, str(+preview), str(+draw))
+        super().__init__(fields, pixels.data)
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return plain_image_job, self._args
+
+PLAIN_IMAGE = "plain-image"
+
+
+def job_from_fields(fields: list[str], buffers: list[memoryview]) -> WriteMedia:
+    """The job of a ``FIELDS`` record (:class:`PlainImage`), in the writer process."""
+    kind, stem, key, step, suffix, shape, preview, draw = fields
+    if kind != PLAIN_IMAGE:
+        raise ValueError(f"unknown journal fields record {kind!r}")
+    dimensions = tuple(int(size) for size in shape.split(","))
+    array = np.frombuffer(buffers[0], dtype=np.uint8).reshape(dimensions)
+    slot = MediaSlot(PurePosixPath(stem), key, int(step))
+    image = Image.of_pixels(array, suffix)
+    return WriteMedia(image, slot, stem, preview=preview == "1", draw=draw == "1")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ Layout of a session folder (one per :class:`dvcstage.writer.MediaWriter`)::
         writer.lock        held (flock) by the writer process while it runs
         writer.log         the writer process's stderr
 
-A record is ``header | buffer lengths | pickle | buffers``. The header holds the total length,
+A record is ``header | buffer lengths | payload | buffers``; the payload is a pickle, or for a
+``FIELDS`` record text fields separated by ``\x1f`` (the common plain image: pickling costs
+the logging thread more than the record's write). The header holds the total length,
 so a reader knows whether a record is complete; a record cut short by a crash mid-write is
 incomplete forever, and its logging call never returned. Segments end with an end record so a
 reader knows to move on to the next one.
@@ -28,7 +30,7 @@ import mmap
 import os
 import pickle
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,8 @@ _HEADER = struct.Struct("<4sIIQQQ")  # magic, kind, buffers, pickle bytes, total
 HEADER_BYTES = _HEADER.size
 RECORD = 1  # a pickled job
 SEGMENT_END = 2  # no more records in this segment: continue with the next one
+FIELDS = 3  # a job as text fields and buffers: the reader's ``decode_fields`` makes it a job
+FIELD_SEPARATOR = "\x1f"  # a control character: never in a checked name
 SEGMENT_BYTES = 64 * 1024 * 1024
 _IOV_CHUNK = 512  # below IOV_MAX (1024 on Linux)
 
@@ -96,6 +100,29 @@ def encode_record(job: object, record_id: int) -> list[Any]:
     return [header, lengths, payload, *raws]
 
 
+class FieldsJob:
+    """A job journaled as text ``fields`` and one ``buffer`` rather than pickled; the
+    reader's ``decode_fields`` makes the job to run from them."""
+
+    __slots__ = ("buffer", "fields")
+
+    def __init__(self, fields: tuple[str, ...], buffer: Any) -> None:
+        self.fields = fields
+        self.buffer = buffer
+
+
+def encode_fields_record(fields: tuple[str, ...], buffer: Any, record_id: int) -> list[Any]:
+    """The parts of a ``FIELDS`` record: ``fields`` (without the separator) and one buffer."""
+    payload = FIELD_SEPARATOR.join(fields).encode("utf-8")
+    raw = memoryview(buffer).cast("B")
+    total = HEADER_BYTES + 8 + len(payload) + raw.nbytes
+    header = _HEADER.pack(MAGIC, FIELDS, 1, len(payload), total, record_id)
+    return [header, _ONE_LENGTH.pack(raw.nbytes), payload, raw]
+
+
+_ONE_LENGTH = struct.Struct("<Q")
+
+
 def end_record(record_id: int) -> bytes:
     """The record that closes a segment."""
     return _HEADER.pack(MAGIC, SEGMENT_END, 0, 0, HEADER_BYTES, record_id)
@@ -120,12 +147,14 @@ class JournalAppender:
         return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def append(self, job: object) -> tuple[int, int]:
-        """Append ``job``; returns ``(record id, bytes appended so far)`` once it is written."""
-        record_id = self.next_id
-        parts = encode_record(job, record_id)
+        """Append ``job`` (a :class:`FieldsJob` as a ``FIELDS`` record, anything else
+        pickled); returns ``(record id, bytes appended so far)`` once it is written."""
         if self._segment_bytes >= SEGMENT_BYTES:
-            self._rotate(record_id)
-            record_id = self.next_id
+            self._rotate(self.next_id)
+        record_id = self.next_id
+        if isinstance(job, FieldsJob):
+            parts = encode_fields_record(job.fields, job.buffer, record_id)
+        else:
             parts = encode_record(job, record_id)
         written = _write_all(self._fd, parts)
         self._segment_bytes += written
@@ -163,23 +192,42 @@ class CorruptJournalError(Exception):
     """A segment holds bytes that are not a record (never written by an appender)."""
 
 
-def _decode(data: bytearray, buffers: int, pickled: int) -> object:
+FieldsDecoder = Callable[[list[str], list[memoryview]], object]
+
+
+def _decode(
+    data: bytearray, kind: int, buffers: int, size: int, decode_fields: FieldsDecoder | None
+) -> object:
     lengths = struct.unpack_from(f"<{buffers}Q", data, HEADER_BYTES)
     at = HEADER_BYTES + 8 * buffers
-    payload = memoryview(data)[at : at + pickled]
-    at += pickled
+    payload = memoryview(data)[at : at + size]
+    at += size
     views = []
     for length in lengths:
         views.append(memoryview(data)[at : at + length])
         at += length
+    if kind == FIELDS:
+        fields = bytes(payload).decode("utf-8").split(FIELD_SEPARATOR)
+        return (fields, views) if decode_fields is None else decode_fields(fields, views)
     return pickle.loads(payload, buffers=views)
 
 
 class JournalReader:
-    """Reads complete records of a session in order (the writer process's side)."""
+    """Reads complete records of a session in order (the writer process's side).
 
-    def __init__(self, session: Path, segment: int = 0, offset: int = 0) -> None:
+    ``decode_fields`` makes the job of a ``FIELDS`` record from its fields and buffers; without
+    it such a record's job is the pair.
+    """
+
+    def __init__(
+        self,
+        session: Path,
+        segment: int = 0,
+        offset: int = 0,
+        decode_fields: FieldsDecoder | None = None,
+    ) -> None:
         self.session = session
+        self.decode_fields = decode_fields
         self.segment = segment
         self.offset = offset
         self._fd: int | None = None
@@ -226,7 +274,8 @@ class JournalReader:
                     raise CorruptJournalError(f"short read in {segment_name(self.segment)}")
                 got += chunk
             self.offset += total
-            yield Record(record_id, kind, total, _decode(data, buffers, pickled))
+            job = _decode(data, kind, buffers, pickled, self.decode_fields)
+            yield Record(record_id, kind, total, job)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -256,7 +305,7 @@ def count_pending(session: Path) -> int:
                 magic, kind, _, _, total, _ = _HEADER.unpack(handle.read(HEADER_BYTES))
                 if magic != MAGIC or total < HEADER_BYTES or size - at < total:
                     break
-                count += kind == RECORD
+                count += kind in (RECORD, FIELDS)
                 at += total
     return count
 

@@ -42,7 +42,7 @@ from .media.base import IMAGES_FOLDER, MEDIA_FOLDER, PREVIEWS_FOLDER, Media, Med
 from .media.boxes import check_annotations
 from .media.histogram import HISTOGRAMS_FOLDER
 from .media.image import FORMAT_MAX_SIDE, Image, check_format_limits
-from .media.preview import preview_path
+from .media.preview import DRAWN_SUFFIX
 from .names import (
     check_image_name,
     check_image_text,
@@ -87,9 +87,15 @@ class _LoggedImage(DvcLiveImage):
     The file itself is written by the writer process, never by :meth:`dump`."""
 
     def __init__(self, name: str, output_folder: str, drawn: str, step: int) -> None:
-        super().__init__(name, output_folder)
+        # DVCLive's Data.__init__ makes a path object of the folder: done when asked for.
+        self.name = name
+        self._plots_dir = output_folder
         self.drawn = drawn
-        self.step = step
+        self._step = step
+
+    @property
+    def output_folder(self) -> Path:  # type: ignore[override]
+        return Path(self._plots_dir) / self.subfolder
 
     @property
     def output_path(self) -> Path:
@@ -214,6 +220,9 @@ class Live(DvcLive):
     ) -> None:
         # Set before DVCLive's __init__, which calls the _init_* hooks overridden below.
         self._root: Path = Path(dir).absolute()  # a later chdir changes nothing
+        # Strings for every logged image (``_drawn``): no path objects on the logging thread.
+        self._images_dir = str(self._root / IMAGES_FOLDER)
+        self._previews_dir = str(self._root / PREVIEWS_FOLDER)
         # What items logged so far occupy (run-relative): a stem's main file ("<stem>.*" when
         # its suffix is the kind's choice), exact files, and the folders they are in.
         self._stems: dict[str, str] = {}
@@ -259,12 +268,12 @@ class Live(DvcLive):
     @property
     def images_dir(self) -> str:
         """Where images, their sidecars and masks go (``<dir>/plots/images``)."""
-        return str(self._root / IMAGES_FOLDER)
+        return self._images_dir
 
     @property
     def previews_dir(self) -> str:
         """What ``dvc plots`` shows of the images, overlays drawn in (``<dir>/plots/previews``)."""
-        return str(self._root / PREVIEWS_FOLDER)
+        return self._previews_dir
 
     @property
     def media_dir(self) -> str:
@@ -413,7 +422,7 @@ class Live(DvcLive):
             tuple((name, id(plot)) for name, plot in self._plots.items()),
             self._has_images,
             tuple(self._histogram_series.items()),
-            json.dumps(self._artifacts, sort_keys=True, default=str),
+            json.dumps(self._artifacts, sort_keys=True, default=str) if self._artifacts else "",
         )
 
     def make_dvcyaml(self) -> None:
@@ -805,9 +814,10 @@ class Live(DvcLive):
     def _drawn(self, name: str, overlays: bool = False) -> str:
         """The file DVC draws for the image ``name`` (its preview, or itself)."""
         if not self._previews:
-            return f"{self.images_dir}/{name}"
-        drawn = overlays and self._draw_previews
-        return str(self._root / preview_path(IMAGES_FOLDER / name, drawn))
+            return f"{self._images_dir}/{name}"
+        if overlays and self._draw_previews:  # preview_path's name: the suffix replaced
+            return f"{self._previews_dir}/{name[: name.rfind('.')]}{DRAWN_SUFFIX}"
+        return f"{self._previews_dir}/{name}"
 
     def _start_previews(self, writer: MediaWriter) -> None:
         """The first image with overlays: from now on DVC draws ``plots/previews``.

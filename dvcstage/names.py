@@ -127,10 +127,36 @@ def check_image_name(name: object, source_suffix: str | None = None) -> PurePosi
     return path
 
 
+#: Folders of names already checked (``pred`` of ``pred/3.png``): a name in one of them needs
+#: only its last segment checked. Bounded; cleared when full.
+_CHECKED_FOLDERS: set[str] = set()
+_MAX_CHECKED_FOLDERS = 4096
+
+
 def check_image_text(name: object) -> str:
     """:func:`check_image_name` for a name that must carry its own suffix, as a string (the
-    logging call's fast path: no path objects)."""
-    text = check_relative_text(name)
+    logging call's fast path: no path objects).
+
+    Every check of :func:`check_relative_text` is per character or per segment (the two about
+    the start of a name fall in its first segment), so a name in a folder checked before is
+    valid exactly when its last segment is.
+    """
+    if not isinstance(name, str):
+        return str(check_image_name(name))  # raises
+    folder, _, last = name.rpartition("/")
+    if folder and folder in _CHECKED_FOLDERS:
+        try:
+            check_relative_text(last)
+        except Exception:
+            check_relative_text(name)  # raises, naming the whole name
+            raise
+        text = name
+    else:
+        text = check_relative_text(name)
+        if folder:
+            if len(_CHECKED_FOLDERS) >= _MAX_CHECKED_FOLDERS:
+                _CHECKED_FOLDERS.clear()
+            _CHECKED_FOLDERS.add(folder)
     cut = text.rfind(".")
     if cut <= text.rfind("/") + 1 or text[cut:] not in IMAGE_SUFFIXES:
         return str(check_image_name(text))  # raises the same error as the general path

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .jobs import job_from_fields
 from .journal import (
     ERRORS_FILE,
     LOCK_FILE,
@@ -70,7 +71,7 @@ class WriterService:
         self.session = session
         self.progress = Progress(session / PROGRESS_FILE)
         self.applied, self.segment, self.offset, self.error_count = self.progress.read()
-        self.reader = JournalReader(session, self.segment, self.offset)
+        self.reader = JournalReader(session, self.segment, self.offset, job_from_fields)
         self.out = ItemWriter(run_dir, MediaIndex(run_dir / "media.jsonl"))
         # A session another writer worked on may hold records written but not yet counted.
         self.out.replaying = replaying

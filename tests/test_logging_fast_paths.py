@@ -299,3 +299,60 @@ def test_plain_pixels_are_copied_before_the_call_returns(tmp_path: Path) -> None
         pixels[:] = 0  # the caller reuses its buffer at once
     with PILImage.open(tmp_path / "run" / "plots" / "images" / "a.png") as image:
         assert np.array_equal(np.asarray(image), expected)
+
+
+@pytest.mark.parametrize(
+    "last", ["", "CON.png", "ctl\x01.png", ".png", "x.masks", "end.", "end ", "a:b.png", "x.PNG"]
+)
+def test_plain_pixels_refuse_bad_names_in_a_folder_used_before(tmp_path: Path, last: str) -> None:
+    """Names in a folder already checked have only their last segment checked: the same
+    errors as the general path, naming the whole name."""
+    live = Live(str(tmp_path / "run"), save_dvc_exp=False)
+    live.log_image("pred/0.png", _pixels((80, 80, 3)))
+    with pytest.raises(InvalidMediaNameError) as fast:
+        live.log_image(f"pred/{last}", _pixels((80, 80, 3)))
+    with pytest.raises(InvalidMediaNameError) as general:
+        live.log_image(f"pred/{last}", _pixels((80, 80, 3)).astype(np.float32) / 255)
+    assert str(fast.value) == str(general.value)
+    assert f"pred/{last}" in str(fast.value) or repr(f"pred/{last}") in str(fast.value)
+    live.end()
+    assert sorted(p.name for p in (tmp_path / "run" / "plots" / "images" / "pred").iterdir()) == [
+        "0.png"
+    ]
+
+
+def test_plain_image_records_read_back_whole_or_not_at_all(tmp_path: Path) -> None:
+    from dvcstage.jobs import PlainImage, WriteMedia, job_from_fields
+    from dvcstage.journal import JournalAppender, JournalReader, count_pending, segment_name
+
+    pixels = _pixels((70, 90, 4))
+    appender = JournalAppender(tmp_path)
+    appender.append(PlainImage("plots/images/a/3", "a", 3, ".jpg", pixels, True, False))
+    appender.append({"pickled": "job"})
+    appender.close()
+    assert count_pending(tmp_path) == 2
+
+    raw = list(JournalReader(tmp_path).read())
+    fields, buffers = raw[0].job  # type: ignore[misc]
+    assert fields[1:] == ["plots/images/a/3", "a", "3", ".jpg", "70,90,4", "1", "0"]
+    assert bytes(buffers[0]) == pixels.tobytes()
+    assert raw[1].job == {"pickled": "job"}
+
+    job = next(iter(JournalReader(tmp_path, decode_fields=job_from_fields).read())).job
+    assert isinstance(job, WriteMedia)
+    assert (job.slot.key, job.slot.step, str(job.slot.stem), job.shard) == (
+        "a",
+        3,
+        "plots/images/a/3",
+        "plots/images/a/3",
+    )
+    assert (job.preview, job.draw, job.media.suffix) == (True, False, ".jpg")  # type: ignore[attr-defined]
+    assert np.array_equal(job.media.source.array, pixels)  # type: ignore[attr-defined]
+
+    # A record cut short by a crash is never read, nor counted as pending.
+    segment = tmp_path / segment_name(0)
+    first = raw[0].size
+    with segment.open("r+b") as handle:
+        handle.truncate(first - 5)
+    assert list(JournalReader(tmp_path, decode_fields=job_from_fields).read()) == []
+    assert count_pending(tmp_path) == 0
