@@ -251,13 +251,17 @@ export function sidecarUrl(item: ItemResult): string | undefined {
   return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
 }
 
-/** Images fetched and decoded at once (Chromium opens at most 6 connections to a host). */
-export const FETCH_CONCURRENCY = 8;
-/** Loads ahead in flight at once while the slider is scrubbed (a request of AHEAD_BATCH items
- * answered while the one before is decoded), and otherwise (a jump, a move of its own: what
- * is in flight when the next jump comes delays it). */
+/** Images fetched and decoded at once (those sent with their items need no connection; Chromium
+ * opens at most 6 to a host for the others). */
+export const FETCH_CONCURRENCY = 16;
+/** Loads ahead started together (one request of items) and in flight at most, while the
+ * slider is scrubbed (a request answered while the one before is decoded), and otherwise (a
+ * jump, a move of its own: the host answers what is in flight before the next jump's items,
+ * so that is kept short). */
+export const PREFETCH_CHUNK = AHEAD_BATCH;
 export const PREFETCH_WAVE = 2 * AHEAD_BATCH;
-export const PREFETCH_WAVE_SETTLED = AHEAD_BATCH;
+export const PREFETCH_CHUNK_SETTLED = AHEAD_BATCH / 2;
+export const PREFETCH_WAVE_SETTLED = AHEAD_BATCH / 2;
 /** Decoded pixels kept (RGBA bytes), and at most this many images. */
 export const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
 export const IMAGE_CACHE_ENTRIES = 4096;
@@ -373,13 +377,13 @@ export class MediaLoader {
   }
 
   private pump(): void {
-    const wave = this.scrubbing ? PREFETCH_WAVE : PREFETCH_WAVE_SETTLED;
+    const [chunk, wave] = this.scrubbing ? [PREFETCH_CHUNK, PREFETCH_WAVE] : [PREFETCH_CHUNK_SETTLED, PREFETCH_WAVE_SETTLED];
     // Loads ahead start a whole request's worth at a time (one started as each finishes would
     // be a request of one item each).
-    if ((this.demanded === 0 || this.scrubbing) && this.pending.length && this.prefetching + AHEAD_BATCH <= wave) {
+    if ((this.demanded === 0 || this.scrubbing) && this.pending.length && this.prefetching + chunk <= wave) {
       if (!this.sorted) this.pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
       this.sorted = true;
-      const stop = this.prefetching + AHEAD_BATCH;
+      const stop = this.prefetching + chunk;
       while (this.prefetching < stop && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
         const job = this.pending.shift() as Prefetch;
         this.pendingKeys.delete(job.key);

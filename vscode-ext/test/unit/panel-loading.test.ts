@@ -205,6 +205,7 @@ test("a move's images are drawn in one frame once all are in; a slow one does no
   loads[1]?.job.reject("b");
   loads[2]?.job.resolve("c");
   await settle();
+  assert.deepEqual(drawn, ["a", "failed b", "c"], "drawn as soon as the last is in, not a frame later");
   clock.tick();
   assert.deepEqual(drawn, ["a", "failed b", "c"]);
   assert.equal(frames.frames, 1);
