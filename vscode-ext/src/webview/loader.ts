@@ -11,7 +11,7 @@ import { AHEAD_BATCH, ItemBatcher } from "./batch";
 import { readBoxes, type PixelBox } from "./boxes";
 import { DroppedError, LoadQueue, ON_SCREEN, type Ticket } from "./load-queue";
 import { classesIn, decodeClassPng, PngError, type ClassIdMap } from "./masks";
-import { base64Bytes, decodeImage, type DecodedImage } from "./decode";
+import { base64Bytes, decodeCounts, decodeImage, type DecodedImage } from "./decode";
 import { FramePresenter } from "./present";
 import { itemProblems, loadProblem, ProblemError, type Problem } from "./problems";
 
@@ -305,6 +305,7 @@ export class MediaLoader {
   /** Whether the slider is being scrubbed (moves of a stop or two in a row): loads ahead then
    * go on while what is shown loads, else they wait for it. */
   private scrubbing = false;
+  private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly transport: Transport) {
@@ -373,24 +374,33 @@ export class MediaLoader {
         });
       },
     });
-    this.pump();
+    // Once every cell of the task has said what it wants ahead (all ranks known).
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   private pump(): void {
     const [chunk, wave] = this.scrubbing ? [PREFETCH_CHUNK, PREFETCH_WAVE] : [PREFETCH_CHUNK_SETTLED, PREFETCH_WAVE_SETTLED];
     // Loads ahead start a whole request's worth at a time (one started as each finishes would
-    // be a request of one item each).
-    if ((this.demanded === 0 || this.scrubbing) && this.pending.length && this.prefetching + chunk <= wave) {
+    // be a request of one item each), as many as the wave holds.
+    if ((this.demanded === 0 || this.scrubbing) && this.pending.length) {
       if (!this.sorted) this.pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
       this.sorted = true;
-      const stop = this.prefetching + chunk;
-      while (this.prefetching < stop && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
-        const job = this.pending.shift() as Prefetch;
-        this.pendingKeys.delete(job.key);
-        if (this.images.peek(job.key)) continue; // shown (or asked for) meanwhile
-        this.prefetching++;
-        this.aheadBytes += this.meanBytes;
-        job.start().then(this.prefetchDone, this.prefetchDone);
+      while (this.prefetching + chunk <= wave && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
+        const stop = this.prefetching + chunk;
+        while (this.prefetching < stop && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
+          const job = this.pending.shift() as Prefetch;
+          this.pendingKeys.delete(job.key);
+          if (this.images.peek(job.key)) continue; // shown (or asked for) meanwhile
+          this.prefetching++;
+          this.aheadBytes += this.meanBytes;
+          job.start().then(this.prefetchDone, this.prefetchDone);
+        }
       }
     }
     if (this.demanded === 0 && this.prefetching === 0 && !this.pending.length) for (const ok of this.idleWaiters.splice(0)) ok();
@@ -453,6 +463,11 @@ export class MediaLoader {
 
   peekImage(run: string, key: string, step: number, item?: number): ImageBundle | undefined {
     return this.images.peek(itemKey(run, key, step, item))?.value;
+  }
+
+  /** How the images were decoded so far: by ImageDecoder, or from a Blob (for tests). */
+  get decodes(): { decoder: number; blob: number; element: number } {
+    return { ...decodeCounts };
   }
 
   /** What the image cache holds (for tests and measurements). */
