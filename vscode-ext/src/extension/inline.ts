@@ -17,10 +17,12 @@ export type SmallFileReader = (fileUri: string, limit: number) => Promise<Uint8A
 
 /** A reader for files inside `roots` (absolute paths, as the webview's localResourceRoots). */
 export function readerWithin(roots: readonly string[]): SmallFileReader {
+  let resolved: Promise<string[]> | undefined;
   return async (fileUri, limit) => {
     try {
       const real = await fs.realpath(fileURLToPath(fileUri));
-      const realRoots = await Promise.all(roots.map((r) => fs.realpath(r).catch(() => r)));
+      resolved ??= Promise.all(roots.map((r) => fs.realpath(r).catch(() => r)));
+      const realRoots = await resolved;
       if (!isUnderRoots(pathToFileURL(real).href, realRoots)) return undefined;
       const info = await fs.stat(real);
       if (!info.isFile() || info.size > limit) return undefined;

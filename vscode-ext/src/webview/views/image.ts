@@ -108,7 +108,8 @@ export function imageCell(ctx: CellContext): Cell {
         slot.wanted = step;
         demand(slot, step);
       }
-      // Load ahead (the first items only, to bound the work per move), once what is shown is in.
+      // Load ahead (the first items only, to bound the work per move), once what is shown is in
+      // (meanwhile, while the slider is scrubbed: loader.ts).
       const reach = ctx.state.loadAhead();
       const ahead = stepsAhead(entry.steps, step, ctx.state.direction, reach.ahead, reach.behind);
       ahead.forEach((s, rank) => {
