@@ -128,12 +128,14 @@ def test_uris_become_urls_of_their_root(roots: FileRoots, tmp_path: Path) -> Non
         "uri": "file:///elsewhere",
         "other": {"uri": 3, "deep": [{"uri": f"{ws}/b"}]},
         "folder": ws,
+        "sidecar": {"caption": "x", "files": [{"uri": f"{ws}/c"}]},  # the logged JSON, as is
     }
     assert rewrite_file_uris(value, roots) == {
         "files": [{"uri": "/files/w0/a.png", "path": "a.png"}],
         "uri": "file:///elsewhere",
         "other": {"uri": 3, "deep": [{"uri": "/files/w0/b"}]},
         "folder": ws,
+        "sidecar": {"caption": "x", "files": [{"uri": f"{ws}/c"}]},
     }
 
 

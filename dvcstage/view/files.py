@@ -248,9 +248,15 @@ def _containers(value: object) -> bool:
     return isinstance(value, (dict, list))
 
 
+# Values passed on as they are: an item's ``sidecar`` is the logged JSON document (the files it
+# names come resolved in the item's ``links``), walked for nothing at every answer otherwise.
+OPAQUE_KEYS = frozenset({"sidecar"})
+
+
 def rewrite_file_uris(value: object, convert: FileRoots, depth: int = 0) -> object:
     """A copy of ``value`` in which every ``"uri"`` key holding a ``file://`` URI inside a
-    root is replaced by its ``/files/...`` URL (others are kept as they are)."""
+    root is replaced by its ``/files/...`` URL (others are kept as they are); the values of
+    :data:`OPAQUE_KEYS` are kept, not walked (nor copied)."""
     if depth > 64:
         return value
     if isinstance(value, list):
@@ -260,7 +266,7 @@ def rewrite_file_uris(value: object, convert: FileRoots, depth: int = 0) -> obje
         for key, v in value.items():
             if key == "uri" and isinstance(v, str) and v.startswith("file://"):
                 out[key] = convert.url_for(v) or v
-            elif _containers(v):
+            elif _containers(v) and key not in OPAQUE_KEYS:
                 out[key] = rewrite_file_uris(v, convert, depth + 1)
             else:
                 out[key] = v

@@ -4,9 +4,11 @@
 //
 // E2E_MODE=panel (the real panel): press End on the shared slider `input#shared-step` and require
 // that the image stage (`.stage[data-step]`) shows the last step, that its image canvas
-// (`.stage-base`) looks different and that its box canvas (`.stage-over`) drew other boxes.
+// (`.stage-base`) looks different and that its box canvas (`.stage-over`) drew other boxes; the
+// image came inside its dvcstage/items answer and ImageDecoder decoded it.
 // E2E_MODE=host (a stub page): act as the panel, through the webview's own postMessage API, and
-// check the host's side of docs/panel-host.md: forwarding, URI rewriting, errors, showRuns.
+// check the host's side of docs/panel-host.md: forwarding, URI rewriting, small images inside a
+// dvcstage/items answer, errors, showRuns.
 import { chromium } from "playwright-core";
 
 const port = need("E2E_PORT");
@@ -107,6 +109,14 @@ async function driveSlider(frame) {
   check(after.step === String(LAST_STEP), `the slider moved the image from step ${before.step} to step ${after.step}`);
   check(after.image.compare(before.image) !== 0, "the image changed on screen");
   check(after.boxes !== before.boxes && after.boxes !== after.blank, "its boxes changed");
+  // The host sent the pictures inside the dvcstage/items answers; ImageDecoder decoded them.
+  const inline = await frame.evaluate(async ({ run, step }) => {
+    const loader = window.dvcstagePanel.loader;
+    const item = await loader.item(run, "pred", step).promise;
+    return { data: item.files.find((f) => f.role === "image")?.data?.slice(0, 12), decodes: loader.decodes };
+  }, { run: RUN, step: LAST_STEP });
+  check(inline.data === "iVBORw0KGgoA", `the image of step ${LAST_STEP} came inside its answer (${JSON.stringify(inline)})`);
+  check(inline.decodes.decoder > 0 && inline.decodes.blob === 0, `ImageDecoder decoded the images in the webview (${JSON.stringify(inline.decodes)})`);
 }
 
 /** The metric chart of `loss`: its cursor follows the slider; a click on step 1 moves the image there. */
@@ -170,6 +180,7 @@ async function actAsPanel(frame) {
       const runs = await ask("dvcstage/runs", null);
       const items = [];
       for (const step of [0, lastStep]) items.push(await ask("dvcstage/item", { run, key: "pred", step }));
+      const batch = await ask("dvcstage/items", { items: [{ run, key: "pred", step: lastStep }] });
       const refused = await ask("textDocument/hover", {});
       const unknownRun = await ask("dvcstage/media", { run: "workspace:nope" });
       const loaded = [];
@@ -183,7 +194,7 @@ async function actAsPanel(frame) {
         } catch {}
         loaded.push({ uri, width: img.naturalWidth, height: img.naturalHeight });
       }
-      return { runs, items, refused, unknownRun, loaded };
+      return { runs, items, batch, refused, unknownRun, loaded };
     },
     { run: RUN, lastStep: LAST_STEP },
   );
@@ -195,6 +206,8 @@ async function actAsPanel(frame) {
     check(/^https:\/\/[^/]*\.vscode-resource\.vscode-cdn\.net\//.test(uri), `file URI rewritten for the webview: ${uri}`);
     check(width === 64 && height === 48, `the image loads in the webview under the CSP (${width}x${height})`);
   }
+  const inlined = answers.batch.result?.items?.[0]?.result?.files?.find((f) => f.role === "image");
+  check(inlined?.data?.startsWith("iVBORw0KGgo") && /vscode-resource/.test(inlined.uri), `dvcstage/items carries the small image inside its answer, beside its webview URI (${JSON.stringify(inlined).slice(0, 300)})`);
   check(answers.refused.error?.code === -32601, `a non-dvcstage method is refused with -32601 (${JSON.stringify(answers.refused.error)})`);
   check(answers.unknownRun.error?.code === -32001, `the server's errors pass through (${JSON.stringify(answers.unknownRun.error)})`);
 }

@@ -87,11 +87,16 @@ export function isUnderRoots(fileUri: string, roots: readonly string[]): boolean
 /** Sends a request to the language server; rejects with the server's error. */
 export type RequestSender = (method: string, params: unknown) => Promise<unknown>;
 
-/** Answers one panel request: forwards `dvcstage/*` methods and rewrites URIs in the result. */
+/** Attaches what the host sends inside an answer (small images: inline.ts), in place. */
+export type AnswerFiller = (method: string, result: unknown) => Promise<void>;
+
+/** Answers one panel request: forwards `dvcstage/*` methods and rewrites URIs in the result
+ * (after `fill`, which sees the server's `file://` URIs). */
 export async function answerRequest(
   request: PanelRequest,
   send: RequestSender,
   convert: UriConverter,
+  fill?: AnswerFiller,
 ): Promise<HostMessage> {
   const { id, method } = request;
   if (!method.startsWith(METHOD_PREFIX)) {
@@ -99,6 +104,7 @@ export async function answerRequest(
   }
   try {
     const result = await send(method, request.params ?? null);
+    if (fill) await fill(method, result);
     return { kind: "response", id, result: rewriteFileUris(result ?? null, convert) };
   } catch (err) {
     return { kind: "response", id, error: toResponseError(err) };

@@ -11,6 +11,7 @@ import {
   type RequestSender,
   type UriConverter,
 } from "./bridge";
+import { inlineImages, readerWithin } from "./inline";
 import { makeNonce, panelHtml } from "./page";
 import { showRunsCommand } from "./runs-pick";
 
@@ -106,7 +107,8 @@ export class MediaViewProvider implements vscode.WebviewViewProvider, vscode.Dis
     }
     const request = parsePanelMessage(raw);
     if (!request) return;
-    const answer = await answerRequest(request, this.options.send, this.converter(view.webview));
+    const read = readerWithin(this.roots().map((u) => u.fsPath));
+    const answer = await answerRequest(request, this.options.send, this.converter(view.webview), (method, result) => inlineImages(method, result, read));
     if (this.view === view) void view.webview.postMessage(answer);
   }
 

@@ -454,8 +454,8 @@ export class App {
   }
 
   setSharedStep(step: number): void {
-    this.loader.moved();
     this.state.setSharedStep(step);
+    this.loader.moved(this.state.streak >= 2);
     this.layout.step = this.state.sharedStep;
     this.saveLayout();
     this.updateAll();

@@ -1,7 +1,10 @@
 // Items asked for in one task (every cell on screen at a new step, or a wave of loads ahead)
 // travel to the host as one `dvcstage/items` request: one round trip through the host and the
 // language server instead of one per cell. Each caller still gets its own promise, and its own
-// error. A host whose server does not know `dvcstage/items` gets `dvcstage/item` requests.
+// error. Items loaded ahead travel apart from those shown now, after them and in requests of
+// AHEAD_BATCH items (about a step of a workspace's cells), so that the host answers what is
+// shown first and what is ahead a step at a time. A host whose server does not know
+// `dvcstage/items` gets `dvcstage/item` requests.
 import type { DvcstageItemParams } from "../protocol/generated/protocol-item-params";
 import type { DvcstageItemResult } from "../protocol/generated/protocol-item-result";
 import type { DvcstageItemsResult } from "../protocol/generated/protocol-items-result";
@@ -11,6 +14,8 @@ import { RequestError, type Transport } from "./transport";
 export const MAX_BATCH = 256;
 /** Most bytes of params in one request (`dvcstage view` refuses a message over 64 KiB). */
 export const MAX_BATCH_BYTES = 32 * 1024;
+/** Most items in one request of items loaded ahead. */
+export const AHEAD_BATCH = 32;
 const METHOD_NOT_FOUND = -32601;
 const INTERNAL_ERROR = -32603;
 
@@ -22,6 +27,7 @@ interface Waiting {
 
 export class ItemBatcher {
   private waiting: Waiting[] = [];
+  private ahead: Waiting[] = [];
   private scheduled = false;
   /** False once the host answered that it does not know `dvcstage/items`. */
   private batches = true;
@@ -30,10 +36,11 @@ export class ItemBatcher {
 
   constructor(private readonly transport: Transport) {}
 
-  /** The item's answer; asked together with every other item asked in the same task. */
-  request(params: DvcstageItemParams): Promise<DvcstageItemResult> {
+  /** The item's answer; asked together with every other item asked in the same task (`ahead`:
+   * with the other items loaded ahead, after those that are not). */
+  request(params: DvcstageItemParams, ahead = false): Promise<DvcstageItemResult> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ params, resolve, reject });
+      (ahead ? this.ahead : this.waiting).push({ params, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -43,13 +50,21 @@ export class ItemBatcher {
 
   private flush(): void {
     this.scheduled = false;
-    const all = this.waiting;
+    const now = this.waiting;
+    const ahead = this.ahead;
     this.waiting = [];
+    this.ahead = [];
+    this.sendAll(now, MAX_BATCH);
+    this.sendAll(ahead, AHEAD_BATCH);
+  }
+
+  /** `all` in requests of at most `most` items and MAX_BATCH_BYTES of params. */
+  private sendAll(all: Waiting[], most: number): void {
     let group: Waiting[] = [];
     let bytes = 0;
     for (const w of all) {
       const size = JSON.stringify(w.params).length + 1;
-      if (group.length && (group.length >= MAX_BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      if (group.length && (group.length >= most || bytes + size > MAX_BATCH_BYTES)) {
         void this.send(group);
         group = [];
         bytes = 0;

@@ -1,21 +1,23 @@
 // Loads items, images and masks once and keeps them (least recently used first out, within a
 // bound on the decoded pixels), so that moving a slider to a step that was loaded ahead draws at
 // once, without a round trip. Items asked for together go to the host as one request
-// (batch.ts); images are fetched and decoded off the main thread (createImageBitmap of the
-// file's bytes), in the order load-queue.ts keeps: what is on screen first, then what is
-// loaded ahead, nearest step first, dropped when the slider moved on before its turn.
+// (batch.ts); images are decoded off the main thread (decode.ts), in the order load-queue.ts
+// keeps: what is on screen first, then what is loaded ahead, nearest step first, dropped when
+// the slider moved on before its turn.
 import type { DvcstageItemResult } from "../protocol/generated/protocol-item-result";
 import type { ImageSidecar } from "../protocol/generated/image-sidecar";
 import type { Transport } from "./transport";
-import { ItemBatcher } from "./batch";
+import { AHEAD_BATCH, ItemBatcher } from "./batch";
 import { readBoxes, type PixelBox } from "./boxes";
 import { DroppedError, LoadQueue, ON_SCREEN, type Ticket } from "./load-queue";
 import { classesIn, decodeClassPng, PngError, type ClassIdMap } from "./masks";
+import { base64Bytes, decodeCounts, decodeImage, type DecodedImage } from "./decode";
 import { FramePresenter } from "./present";
 import { itemProblems, loadProblem, ProblemError, type Problem } from "./problems";
 
 export type ItemResult = DvcstageItemResult;
 export { DroppedError };
+export type { DecodedImage };
 
 export interface LoadedMask {
   name: string;
@@ -127,43 +129,22 @@ export function itemKey(run: string, key: string, step: number, item?: number): 
   return `${run}\u0000${key}\u0000${item ?? ""}\u0000${step}`;
 }
 
-/** A decoded image and its size. */
-export interface DecodedImage {
-  image: ImageBitmap | HTMLImageElement;
-  width: number;
-  height: number;
-}
-
 /**
- * The image at `url`, decoded. Its bytes are fetched and decoded with createImageBitmap, which
- * decodes off the main thread (an <img> decodes there too, but copying it into a bitmap then
- * costs the main thread a copy of every pixel). `file` names it in problems: a 404 is a
- * missing file, bytes the browser cannot decode an undecodable one.
+ * The image at `url` (or the `data` the host sent with its item, base64), decoded off the main
+ * thread (decode.ts). `file` names it in problems: a 404 is a missing file, bytes the browser
+ * cannot decode an undecodable one.
  */
 export async function loadImage(url: string, file: string = url, data?: string): Promise<DecodedImage> {
-  const blob = data === undefined ? await fetchBlob(url, file) : undefined;
+  const bytes = data === undefined ? await fetchBytes(url, file) : base64Bytes(data);
   try {
-    const bytes = blob ?? base64Blob(data ?? "");
-    if (typeof createImageBitmap === "function") {
-      const image = await createImageBitmap(bytes);
-      return { image, width: image.width, height: image.height };
-    }
-    const image = new Image();
-    const objectUrl = URL.createObjectURL(bytes);
-    try {
-      image.src = objectUrl;
-      await image.decode();
-    } finally {
-      URL.revokeObjectURL(objectUrl);
-    }
-    return { image, width: image.naturalWidth, height: image.naturalHeight };
+    return await decodeImage(bytes);
   } catch (err) {
     throw new ProblemError(loadProblem(file, err, true));
   }
 }
 
 /** The bytes of `url` (a missing or unreadable file is a ProblemError naming `file`). */
-async function fetchBlob(url: string, file: string): Promise<Blob> {
+async function fetchBytes(url: string, file: string): Promise<Uint8Array<ArrayBuffer>> {
   let response: Response;
   try {
     response = await fetch(url);
@@ -172,15 +153,7 @@ async function fetchBlob(url: string, file: string): Promise<Blob> {
   }
   if (response.status === 404) throw new ProblemError({ kind: "missing", file, message: "not on disk (not pulled, or deleted)" });
   if (!response.ok) throw new ProblemError({ kind: "unreadable", file, message: `HTTP ${response.status}` });
-  return response.blob();
-}
-
-/** Bytes sent base64 (the browser sniffs the image type from them). */
-export function base64Blob(data: string): Blob {
-  const text = atob(data);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return new Blob([bytes]);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** A class-id PNG; other encodings go through the browser's decoder (first channel). */
@@ -278,10 +251,17 @@ export function sidecarUrl(item: ItemResult): string | undefined {
   return (sidecars.find((f) => f.schema === schema) ?? sidecars[sidecars.length - 1])?.uri;
 }
 
-/** Images fetched and decoded at once (Chromium opens at most 6 connections to a host). */
-export const FETCH_CONCURRENCY = 8;
-/** Loads ahead started at once: their items travel in one request, their images queue. */
-export const PREFETCH_WAVE = 64;
+/** Images fetched and decoded at once (those sent with their items need no connection; Chromium
+ * opens at most 6 to a host for the others). */
+export const FETCH_CONCURRENCY = 16;
+/** Loads ahead started together (one request of items) and in flight at most, while the
+ * slider is scrubbed (a request answered while the one before is decoded), and otherwise (a
+ * jump, a move of its own: the host answers what is in flight before the next jump's items,
+ * so that is kept short). */
+export const PREFETCH_CHUNK = AHEAD_BATCH;
+export const PREFETCH_WAVE = 2 * AHEAD_BATCH;
+export const PREFETCH_CHUNK_SETTLED = AHEAD_BATCH / 2;
+export const PREFETCH_WAVE_SETTLED = AHEAD_BATCH / 2;
 /** Decoded pixels kept (RGBA bytes), and at most this many images. */
 export const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
 export const IMAGE_CACHE_ENTRIES = 4096;
@@ -322,6 +302,10 @@ export class MediaLoader {
   private meanBytes = 64 * 1024;
   /** Loads of what is on screen, in flight: loads ahead wait for them. */
   private demanded = 0;
+  /** Whether the slider is being scrubbed (moves of a stop or two in a row): loads ahead then
+   * go on while what is shown loads, else they wait for it. */
+  private scrubbing = false;
+  private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly transport: Transport) {
@@ -329,8 +313,10 @@ export class MediaLoader {
   }
 
   /** The slider moved: loads ahead not started are for the old neighbourhood, and queued
-   * image loads that the cells do not ask for again (in this task) are dropped. */
-  moved(): void {
+   * image loads that the cells do not ask for again (in this task) are dropped. `scrubbing`:
+   * the move continues a streak of small moves (MediaState.streak). */
+  moved(scrubbing = false): void {
+    this.scrubbing = scrubbing;
     this.queue.next();
     this.frames.moved();
     this.pending = [];
@@ -388,20 +374,33 @@ export class MediaLoader {
         });
       },
     });
-    this.pump();
+    // Once every cell of the task has said what it wants ahead (all ranks known).
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   private pump(): void {
-    if (this.demanded === 0 && this.pending.length && this.prefetching < PREFETCH_WAVE) {
+    const [chunk, wave] = this.scrubbing ? [PREFETCH_CHUNK, PREFETCH_WAVE] : [PREFETCH_CHUNK_SETTLED, PREFETCH_WAVE_SETTLED];
+    // Loads ahead start a whole request's worth at a time (one started as each finishes would
+    // be a request of one item each), as many as the wave holds.
+    if ((this.demanded === 0 || this.scrubbing) && this.pending.length) {
       if (!this.sorted) this.pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
       this.sorted = true;
-      while (this.prefetching < PREFETCH_WAVE && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
-        const job = this.pending.shift() as Prefetch;
-        this.pendingKeys.delete(job.key);
-        if (this.images.peek(job.key)) continue; // shown (or asked for) meanwhile
-        this.prefetching++;
-        this.aheadBytes += this.meanBytes;
-        job.start().then(this.prefetchDone, this.prefetchDone);
+      while (this.prefetching + chunk <= wave && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
+        const stop = this.prefetching + chunk;
+        while (this.prefetching < stop && this.pending.length && this.aheadBytes < PREFETCH_BYTES) {
+          const job = this.pending.shift() as Prefetch;
+          this.pendingKeys.delete(job.key);
+          if (this.images.peek(job.key)) continue; // shown (or asked for) meanwhile
+          this.prefetching++;
+          this.aheadBytes += this.meanBytes;
+          job.start().then(this.prefetchDone, this.prefetchDone);
+        }
       }
     }
     if (this.demanded === 0 && this.prefetching === 0 && !this.pending.length) for (const ok of this.idleWaiters.splice(0)) ok();
@@ -419,9 +418,9 @@ export class MediaLoader {
   }
 
   /** An item's answer, asked together with the other items asked in this task. */
-  item(run: string, key: string, step: number, item?: number): Entry<ItemResult> {
+  item(run: string, key: string, step: number, item?: number, ahead = false): Entry<ItemResult> {
     const params = item === undefined ? { run, key, step } : { run, key, step, item };
-    return this.items.get(itemKey(run, key, step, item), () => this.batcher.request(params));
+    return this.items.get(itemKey(run, key, step, item), () => this.batcher.request(params, ahead));
   }
 
   /** The image of an image item with its overlays, loaded once. */
@@ -431,7 +430,7 @@ export class MediaLoader {
       const ticket = this.queue.ticket(rank);
       this.tickets.set(k, ticket);
       try {
-        const result = await this.item(run, key, step, item).promise;
+        const result = await this.item(run, key, step, item, rank !== ON_SCREEN).promise;
         const file = result.files.find((f) => f.role === "image");
         const url = fileUrl(result, "image");
         const known = itemProblems(result);
@@ -464,6 +463,11 @@ export class MediaLoader {
 
   peekImage(run: string, key: string, step: number, item?: number): ImageBundle | undefined {
     return this.images.peek(itemKey(run, key, step, item))?.value;
+  }
+
+  /** How the images were decoded so far: by ImageDecoder, or from a Blob (for tests). */
+  get decodes(): { decoder: number; blob: number; element: number } {
+    return { ...decodeCounts };
   }
 
   /** What the image cache holds (for tests and measurements). */

@@ -87,8 +87,8 @@ export class MediaPanel extends PanelFrame {
   }
 
   private pickStep(step: number): void {
-    this.deps.loader.moved();
     this.deps.state.setPanelStep(this.info.key, step);
+    this.deps.loader.moved(this.deps.state.streak >= 2);
     this.update();
     this.deps.moved();
   }

@@ -1,10 +1,10 @@
 // Draws what a slider move brings in, in as few frames as possible. Every frame in which some
 // image changes costs Chromium the compositing of every canvas on the page (a few ms with 30
 // image cells), so images that arrive one by one after a move are held until the move's last
-// one is in, and then drawn in one frame; a move whose loads take longer than `holdMs` draws
-// what it has, and the rest as it comes (at most one frame's worth at a time). An answer for a
-// step that is no longer wanted (the slider moved on meanwhile) is dropped, never drawn over
-// a newer step. Pure: the frame clock and the time are passed in (unit-tested).
+// one is in, and then drawn together at once (not a frame later); a move whose loads take
+// longer than `holdMs` draws what it has, and the rest as it comes (at most one frame's worth
+// at a time). An answer for a step that is no longer wanted (the slider moved on meanwhile) is
+// dropped, never drawn over a newer step. Pure: the frame clock and the time are passed in (unit-tested).
 
 /** What a move waits for at most before it draws the images that are in. */
 export const HOLD_MS = 150;
@@ -51,12 +51,13 @@ export class FramePresenter {
     const generation = this.generation;
     this.waiting++;
     const settle = (job: () => void): void => {
-      if (generation === this.generation) this.waiting--;
+      const last = generation === this.generation && --this.waiting === 0;
       this.ready.push(() => {
         if (wanted()) job();
         else this.stale++;
       });
-      this.schedule();
+      if (last) this.flush(true);
+      else this.schedule();
     };
     promise.then(
       (value) => settle(() => draw(value)),
@@ -70,10 +71,12 @@ export class FramePresenter {
     this.clock.frame(() => this.flush());
   }
 
-  private flush(): void {
-    this.scheduled = false;
+  /** Draws what is ready (`all`: the move's last load just came, so its images are drawn at
+   * once, in the frame being prepared, rather than a frame later). */
+  private flush(all = false): void {
+    if (!all) this.scheduled = false;
     if (!this.ready.length) return;
-    if (this.waiting > 0 && this.clock.now() - this.since < this.holdMs) {
+    if (!all && this.waiting > 0 && this.clock.now() - this.since < this.holdMs) {
       this.schedule(); // more of this move is coming: wait for it
       return;
     }

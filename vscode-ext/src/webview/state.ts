@@ -100,6 +100,29 @@ export function stepsAhead(steps: readonly number[], step: number, direction: 1 
   return out.sort((a, b) => a.cost - b.cost || a.back - b.back).map((x) => x.step);
 }
 
+/** Steps loaded ahead in the direction of the last move, and the other way, when settled. */
+export const PREFETCH_AHEAD = 8;
+export const PREFETCH_BEHIND = 2;
+/** Steps loaded ahead at most, while the slider keeps moving one stop at a time. */
+export const PREFETCH_AHEAD_MAX = 24;
+/** Steps loaded ahead (and behind) after a jump: the next move is as likely another jump. */
+export const AFTER_JUMP_AHEAD = 2;
+export const AFTER_JUMP_BEHIND = 1;
+
+/**
+ * How many steps to load ahead and behind, from `streak`, the moves of one or two stops in
+ * the same direction in a row (0 after a jump): each such move reaches two steps further, up
+ * to PREFETCH_AHEAD_MAX, so a slider that is scrubbed is loaded further in its direction of
+ * travel; a jump loads its nearest neighbours only.
+ */
+export function loadAheadWindow(streak: number): { ahead: number; behind: number } {
+  if (streak <= 0) return { ahead: AFTER_JUMP_AHEAD, behind: AFTER_JUMP_BEHIND };
+  return { ahead: Math.min(PREFETCH_AHEAD_MAX, PREFETCH_AHEAD + 2 * (streak - 1)), behind: PREFETCH_BEHIND };
+}
+
+/** A move of at most this many stops continues a streak (a drag may skip a stop). */
+export const STREAK_STOPS = 2;
+
 export interface PanelInfo {
   key: string;
   /** The media kind, or "metric" for a metric chart. */
@@ -127,6 +150,9 @@ export class MediaState {
   follow = true;
   /** The direction of the last slider move (1: forward, -1: back): what is loaded ahead. */
   direction: 1 | -1 = 1;
+  /** Moves of at most STREAK_STOPS stops in one direction in a row; 0 after a jump (see
+   * loadAheadWindow). 1 before any move: the settled window. */
+  streak = 1;
   readonly overlays = new Map<string, OverlaySettings>();
   /** The key a code lens asked for (scrolled to and highlighted). */
   focusKey: string | undefined;
@@ -235,10 +261,20 @@ export class MediaState {
     this.panelStep.set(key, this.atLatest(step, steps) ? null : step);
   }
 
-  /** Notes the direction of a move from `from` (null: the last step) to `to`. */
+  /** Notes the direction and the streak of a move from `from` (null: the last step) to `to`. */
   private turn(from: number | null, to: number, steps: readonly number[]): void {
     const at = from ?? steps[steps.length - 1];
-    if (at !== undefined && to !== at) this.direction = to > at ? 1 : -1;
+    if (at === undefined || to === at) return;
+    const direction = to > at ? 1 : -1;
+    const stops = Math.abs(indexAtOrBefore(steps, to) - indexAtOrBefore(steps, at));
+    if (stops > STREAK_STOPS) this.streak = 0;
+    else this.streak = direction === this.direction ? this.streak + 1 : 1;
+    this.direction = direction;
+  }
+
+  /** The steps to load ahead and behind now (loadAheadWindow of the streak). */
+  loadAhead(): { ahead: number; behind: number } {
+    return loadAheadWindow(this.streak);
   }
 
   private atLatest(step: number, steps: readonly number[]): boolean {

@@ -144,3 +144,44 @@ test("the panel's layout is kept only from a well-formed saveState message", asy
   assert.equal(parseSaveState({ kind: "request", id: 1, method: "dvcstage/runs" }), undefined);
   assert.equal(parseSaveState({ kind: "saveState", state: { big: "x".repeat(MAX_STATE_BYTES) } }), undefined);
 });
+
+test("the VS Code host sends small images inside a dvcstage/items answer: real files inside the roots only", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const { INLINE_MAX_BYTES, inlineImages, readerWithin } = await import("../../src/extension/inline");
+  const top = mkdtempSync(join(tmpdir(), "dvcstage-inline-"));
+  const ws = join(top, "ws");
+  mkdirSync(ws);
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+  writeFileSync(join(ws, "small.png"), png);
+  writeFileSync(join(ws, "big.png"), Buffer.alloc(INLINE_MAX_BYTES + 1));
+  writeFileSync(join(top, "secret.png"), png);
+  symlinkSync(join(top, "secret.png"), join(ws, "out.png")); // inside by name, outside for real
+  symlinkSync(join(ws, "small.png"), join(ws, "in.png"));
+  const file = (name: string, bytes: number, exists = true) => ({ role: "image", uri: pathToFileURL(join(ws, name)).href, bytes, exists });
+  const result = {
+    items: [
+      { result: { files: [file("small.png", png.length), { role: "sidecar", uri: pathToFileURL(join(ws, "small.png")).href, bytes: 11, exists: true }] } },
+      { result: { files: [file("big.png", INLINE_MAX_BYTES + 1)] } },
+      { result: { files: [file("big.png", 10)] } }, // the index lies about its size: still refused
+      { result: { files: [file("out.png", png.length)] } },
+      { result: { files: [file("in.png", png.length)] } },
+      { result: { files: [file("gone.png", 5, false)] } },
+      { error: { code: -32003, message: "no such step" } },
+    ],
+  };
+  const send = async () => result;
+  const answer = await answerRequest({ kind: "request", id: 1, method: "dvcstage/items", params: { items: [] } }, send, fakeWebview, (method, r) => inlineImages(method, r, readerWithin([ws])));
+  assert.ok(answer.kind === "response" && "result" in answer);
+  const items = (answer.result as { items: { result?: { files: { uri: string; data?: string }[] } }[] }).items;
+  const data = items.map((a) => (a.result ? a.result.files.map((f) => f.data) : []));
+  assert.deepEqual(data, [[png.toString("base64"), undefined], [undefined], [undefined], [undefined], [png.toString("base64")], [undefined], []]);
+  const firstUri = items[0]?.result?.files[0]?.uri ?? "";
+  assert.ok(firstUri.startsWith("https://file+.vscode-resource"), "URIs are still rewritten");
+  // Other methods are left alone.
+  const single = { files: [file("small.png", png.length)] };
+  await inlineImages("dvcstage/item", single, readerWithin([ws]));
+  assert.equal((single.files[0] as { data?: string }).data, undefined);
+});

@@ -4,8 +4,9 @@
 // the host are stand-ins that the tests step by hand (the browser tests drive the real thing).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ItemBatcher, MAX_BATCH, MAX_BATCH_BYTES } from "../../src/webview/batch";
+import { AHEAD_BATCH, ItemBatcher, MAX_BATCH, MAX_BATCH_BYTES } from "../../src/webview/batch";
 import { DroppedError, LoadQueue, ON_SCREEN } from "../../src/webview/load-queue";
+import { MediaLoader, PREFETCH_CHUNK, PREFETCH_CHUNK_SETTLED, PREFETCH_WAVE } from "../../src/webview/loader";
 import { FramePresenter, type FrameClock } from "../../src/webview/present";
 import { RequestError, type Transport } from "../../src/webview/transport";
 
@@ -62,6 +63,55 @@ test("items asked in one task travel as one dvcstage/items request; each gets it
   sent[1]?.answer.resolve({ items: [{ result: result(4) }] });
   assert.equal((await single).step, 4);
   assert.deepEqual(batcher.sent, { item: 0, items: 2 });
+});
+
+test("items loaded ahead travel after those shown, in requests of AHEAD_BATCH items", async () => {
+  const { transport, sent } = host();
+  const batcher = new ItemBatcher(transport);
+  const ahead = Array.from({ length: AHEAD_BATCH + 3 }, (_, i) => batcher.request(item(100 + i), true));
+  const shown = [1, 2].map((s) => batcher.request(item(s)));
+  await settle();
+  const steps = sent.map((s) => (s.params as { items: { step: number }[] }).items.map((i) => i.step));
+  assert.deepEqual(steps[0], [1, 2], "what is shown goes first, alone");
+  assert.deepEqual(steps.slice(1).map((s) => s.length), [AHEAD_BATCH, 3]);
+  assert.deepEqual(steps.slice(1).flat(), Array.from({ length: AHEAD_BATCH + 3 }, (_, i) => 100 + i));
+  sent.forEach((s, i) => s.answer.resolve({ items: steps[i]?.map((step) => ({ result: result(step) })) }));
+  assert.deepEqual((await Promise.all([...shown, ...ahead])).map((r) => r.step), [1, 2, ...steps.slice(1).flat()]);
+});
+
+test("loads ahead go a request's worth at a time: two requests in flight while scrubbing, one of half that otherwise", async () => {
+  const { transport, sent } = host();
+  const loader = new MediaLoader(transport);
+  const sizes = () => sent.map((s) => (s.params as { items: unknown[] }).items.length);
+  // Answers without an image file: each load ahead ends (as a problem) once its item is in.
+  const answer = async (i: number) => {
+    const items = (sent[i]?.params as { items: { step: number }[] }).items;
+    sent[i]?.answer.resolve({ items: items.map((it) => ({ result: result(it.step) })) });
+    await settle();
+  };
+  loader.moved(true);
+  for (let i = 0; i < 100; i++) loader.prefetchImage("r", "k", i, undefined, () => {}, 1 + i);
+  await settle();
+  assert.deepEqual(sizes(), [PREFETCH_CHUNK, PREFETCH_CHUNK], "two requests of a chunk each");
+  assert.equal(PREFETCH_WAVE, 2 * PREFETCH_CHUNK);
+  await answer(0);
+  assert.deepEqual(sizes(), [PREFETCH_CHUNK, PREFETCH_CHUNK, PREFETCH_CHUNK], "the next chunk as one request, once one is done");
+  const third = (sent[2]?.params as { items: { step: number }[] }).items.map((it) => it.step);
+  assert.deepEqual(third, Array.from({ length: PREFETCH_CHUNK }, (_, i) => 2 * PREFETCH_CHUNK + i), "nearest first");
+  // A jump: what was pending is dropped; new loads ahead wait for what is in flight.
+  loader.moved(false);
+  for (let i = 0; i < 40; i++) loader.prefetchImage("r", "k", 500 + i, undefined, () => {}, 1 + i);
+  await settle();
+  assert.equal(sent.length, 3);
+  await answer(1);
+  await answer(2);
+  assert.deepEqual(sizes().slice(3), [PREFETCH_CHUNK_SETTLED]);
+  await answer(3);
+  assert.deepEqual(sizes().slice(3), [PREFETCH_CHUNK_SETTLED, PREFETCH_CHUNK_SETTLED]);
+  await answer(4);
+  await answer(5);
+  assert.deepEqual(sizes().slice(3), [PREFETCH_CHUNK_SETTLED, PREFETCH_CHUNK_SETTLED, 40 - 2 * PREFETCH_CHUNK_SETTLED]);
+  await loader.idle();
 });
 
 test("more than MAX_BATCH items are split; a refused request fails its items; an older host gets dvcstage/item", async () => {
@@ -205,6 +255,7 @@ test("a move's images are drawn in one frame once all are in; a slow one does no
   loads[1]?.job.reject("b");
   loads[2]?.job.resolve("c");
   await settle();
+  assert.deepEqual(drawn, ["a", "failed b", "c"], "drawn as soon as the last is in, not a frame later");
   clock.tick();
   assert.deepEqual(drawn, ["a", "failed b", "c"]);
   assert.equal(frames.frames, 1);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MediaState, moveStep, stepsAhead, stepToShow, unionSteps, defaultColumns } from "../../src/webview/state";
+import { AFTER_JUMP_AHEAD, AFTER_JUMP_BEHIND, loadAheadWindow, MediaState, moveStep, PREFETCH_AHEAD, PREFETCH_AHEAD_MAX, PREFETCH_BEHIND, stepsAhead, stepToShow, unionSteps, defaultColumns } from "../../src/webview/state";
 import type { Run } from "../../src/protocol/generated/protocol-runs-result";
 
 const run = (id: string, kind: Run["kind"] = "workspace"): Run => ({ id, label: id, revision: "workspace", kind, lastStep: 2, dir: id, folder: "file:///w", items: 1 });
@@ -46,6 +46,29 @@ test("the state remembers which way the slider moved", () => {
   assert.equal(s.direction, -1);
   s.setSharedStep(0); // from 2: back
   assert.equal(s.direction, -1);
+});
+
+test("moves of a stop or two in one direction reach further ahead; a jump, its neighbours only", () => {
+  const s = new MediaState();
+  s.setRuns([run("a")]);
+  s.setMedia({ run: "a", keys: [{ key: "k", kind: "image", steps: Array.from({ length: 100 }, (_, i) => i * 10) }] });
+  assert.deepEqual(s.loadAhead(), { ahead: PREFETCH_AHEAD, behind: PREFETCH_BEHIND }); // before any move
+  s.setSharedStep(500); // from the latest (990): a jump
+  assert.equal(s.streak, 0);
+  assert.deepEqual(s.loadAhead(), { ahead: AFTER_JUMP_AHEAD, behind: AFTER_JUMP_BEHIND });
+  s.setSharedStep(510); // the other way, one stop: a streak starts
+  assert.deepEqual([s.streak, s.loadAhead().ahead], [1, PREFETCH_AHEAD]);
+  s.setSharedStep(530); // two stops (a drag may skip one): it goes on
+  s.setSharedStep(540);
+  assert.deepEqual([s.streak, s.loadAhead().ahead], [3, PREFETCH_AHEAD + 4]);
+  for (let step = 550; step <= 800; step += 10) s.setSharedStep(step);
+  assert.deepEqual(s.loadAhead(), { ahead: PREFETCH_AHEAD_MAX, behind: PREFETCH_BEHIND }); // bounded
+  s.setSharedStep(790); // turning back: a new streak
+  assert.equal(s.streak, 1);
+  s.setPanelStep("k", 300); // a panel's own slider counts the same
+  assert.equal(s.streak, 0);
+  assert.deepEqual(loadAheadWindow(0), { ahead: AFTER_JUMP_AHEAD, behind: AFTER_JUMP_BEHIND });
+  assert.deepEqual([1, 2, 5, 9, 100].map((n) => loadAheadWindow(n).ahead), [8, 10, 16, 24, 24]);
 });
 
 test("columns default to the workspace runs; toggling adds and removes", () => {

@@ -1,6 +1,7 @@
 // Image cells: the image (or the list of images) of one run at the selected step, with
 // overlays and the problems of its files; the steps the slider may move to next are loaded
-// ahead (more of them in the direction it last moved) so that slider moves draw at once.
+// ahead (more of them in the direction it last moved, further while it is scrubbed, fewer
+// after a jump: state.ts loadAheadWindow) so that slider moves draw at once.
 import { el } from "../dom";
 import { DroppedError, type ImageBundle } from "../loader";
 import { ImageStage, warmBundle } from "../overlay";
@@ -8,9 +9,6 @@ import { loadProblem, problemList, ProblemError, type Problem } from "../problem
 import { stepsAhead, type KeyEntry } from "../state";
 import type { Cell, CellContext } from "./types";
 
-/** Steps loaded ahead in the direction of the last move, and the other way. */
-export const PREFETCH_AHEAD = 8;
-export const PREFETCH_BEHIND = 2;
 /** List items shown per step (the rest are counted). */
 export const MAX_ITEMS = 24;
 
@@ -110,8 +108,10 @@ export function imageCell(ctx: CellContext): Cell {
         slot.wanted = step;
         demand(slot, step);
       }
-      // Load ahead (the first items only, to bound the work per move), once what is shown is in.
-      const ahead = stepsAhead(entry.steps, step, ctx.state.direction, PREFETCH_AHEAD, PREFETCH_BEHIND);
+      // Load ahead (the first items only, to bound the work per move), once what is shown is in
+      // (meanwhile, while the slider is scrubbed: loader.ts).
+      const reach = ctx.state.loadAhead();
+      const ahead = stepsAhead(entry.steps, step, ctx.state.direction, reach.ahead, reach.behind);
       ahead.forEach((s, rank) => {
         for (const slot of slots.slice(0, 8)) ctx.loader.prefetchImage(ctx.run, ctx.key, s, slot.item, (b) => warmBundle(b, ctx.settings), rank + 1);
       });
