@@ -52,8 +52,9 @@ def _wait_for_writers(run: Path) -> None:
 
 
 def test_a_killed_training_process_loses_nothing_it_logged(plain_dir: Path) -> None:
-    """The child logs 40 images, a histogram and a table, then SIGKILLs itself the moment
-    the last call returns: its writer process, outliving it, writes every one."""
+    """The child logs 80 images (40 with a caption, 40 plain pixels), a histogram and a
+    table, then SIGKILLs itself the moment the last call returns: its writer process,
+    outliving it, writes every one."""
     done = _child(
         """
         import os, signal
@@ -65,6 +66,7 @@ def test_a_killed_training_process_loses_nothing_it_logged(plain_dir: Path) -> N
         for step in range(40):
             pixels = np.random.default_rng(step).integers(0, 256, (96, 96, 3), dtype=np.uint8)
             live.log_image(f"pred/{step}.png", pixels, caption=f"step {step}")
+            live.log_image(f"plain/{step}.png", pixels[::-1].copy())  # no overlays: FIELDS
             live.log({"h": dvcstage.Histogram(np.arange(step + 10))})
             live.next_step()
         table = dvcstage.Table(columns=["i", "img"])
@@ -81,6 +83,8 @@ def test_a_killed_training_process_loses_nothing_it_logged(plain_dir: Path) -> N
         record = dvcstage.read_image(run / "plots/images/pred" / f"{step}.png")
         assert np.array_equal(record.pixels, _pixels(step)), step
         assert record.caption == f"step {step}"
+        with PILImage.open(run / "plots/images/plain" / f"{step}.png") as plain:
+            assert np.array_equal(np.asarray(plain), _pixels(step)[::-1]), step
     series = (run / "plots/histograms/h.tsv").read_text().splitlines()[1:]
     assert sorted({int(row.split("\t")[0]) for row in series}) == list(range(40))
     assert (run / "media/table/table/40.json").is_file()
