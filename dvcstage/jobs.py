@@ -92,9 +92,9 @@ PLAIN_IMAGE = "plain-image"
 
 def job_from_fields(fields: list[str], buffers: list[memoryview]) -> WriteMedia:
     """The job of a ``FIELDS`` record (:class:`PlainImage`), in the writer process."""
-    kind, stem, key, step, suffix, shape, preview, draw = fields
-    if kind != PLAIN_IMAGE:
-        raise ValueError(f"unknown journal fields record {kind!r}")
+    if fields[0] != PLAIN_IMAGE or len(fields) != 8:
+        raise ValueError(f"unknown journal fields record {fields[0]!r} of {len(fields)} fields")
+    _, stem, key, step, suffix, shape, preview, draw = fields
     dimensions = tuple(int(size) for size in shape.split(","))
     array = np.frombuffer(buffers[0], dtype=np.uint8).reshape(dimensions)
     slot = MediaSlot(PurePosixPath(stem), key, int(step))

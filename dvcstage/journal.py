@@ -206,10 +206,30 @@ def _decode(
     for length in lengths:
         views.append(memoryview(data)[at : at + length])
         at += length
-    if kind == FIELDS:
-        fields = bytes(payload).decode("utf-8").split(FIELD_SEPARATOR)
-        return (fields, views) if decode_fields is None else decode_fields(fields, views)
-    return pickle.loads(payload, buffers=views)
+    try:
+        if kind == FIELDS:
+            fields = bytes(payload).decode("utf-8").split(FIELD_SEPARATOR)
+            return (fields, views) if decode_fields is None else decode_fields(fields, views)
+        return pickle.loads(payload, buffers=views)
+    except Exception as exc:  # one bad record must not stop the ones after it
+        return UndecodableJob(f"{type(exc).__name__}: {exc}")
+
+
+class UndecodableJob:
+    """A complete record whose job cannot be rebuilt (written by another version, say): it
+    fails when run, so the writer reports it as that record's error and goes on."""
+
+    shard = ""
+    barrier = False
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def run(self, out: object) -> None:
+        raise CorruptJournalError(f"a journal record cannot be read back ({self.problem})")
+
+    def describe(self) -> str:
+        return "an unreadable journal record"
 
 
 class JournalReader:

@@ -694,8 +694,9 @@ class Live(DvcLive):
         if not (len(shape) == 2 or (len(shape) == 3 and shape[2] in (3, 4))):
             return False
         height, width = shape[0], shape[1]
-        if height * width <= INLINE_IMAGE_PIXELS or not isinstance(name, str):
-            return False  # written before returning, or an error: the general path
+        step = self.step
+        if height * width <= INLINE_IMAGE_PIXELS or type(step) is not int:
+            return False  # written before returning, or a step set to another type
         text = check_image_text(name)
         suffix = text[text.rfind(".") :]
         if max(height, width) > FORMAT_MAX_SIDE[suffix]:
@@ -705,7 +706,6 @@ class Live(DvcLive):
         main = stem + suffix
         self._claim_files(stem, main, True, key)
         writer = self._ensure_writer()
-        step = self.step
         record = PlainImage(stem, key, step, suffix, val, self._previews, self._draw_previews)
         writer.submit(record, stem, f"image {key!r} at step {step}", val.nbytes)
         self._record_files(stem, main)

@@ -124,6 +124,13 @@ def check_image_name(name: object, source_suffix: str | None = None) -> PurePosi
             "has no supported image suffix",
             ", ".join(IMAGE_SUFFIXES) + " (lower case)",
         )
+    if path.stem in (".", ".."):  # 'b/..png' would be 'b.png', and '..png' outside its folder
+        raise _refused(
+            "name",
+            str(path),
+            f"has a file name that is only {path.stem!r} before its suffix",
+            "a file name with a stem, such as 'pred/3.png'",
+        )
     return path
 
 
@@ -158,7 +165,8 @@ def check_image_text(name: object) -> str:
                 _CHECKED_FOLDERS.clear()
             _CHECKED_FOLDERS.add(folder)
     cut = text.rfind(".")
-    if cut <= text.rfind("/") + 1 or text[cut:] not in IMAGE_SUFFIXES:
+    start = text.rfind("/") + 1
+    if cut <= start or text[cut:] not in IMAGE_SUFFIXES or text[start:cut] in (".", ".."):
         return str(check_image_name(text))  # raises the same error as the general path
     return text
 

@@ -260,6 +260,9 @@ BAD_NAMES: list[Any] = [
     "trailing./1.png",
     "CON.png",
     "a.masks/1.png",
+    "b/..png",
+    "..png",
+    "b/...jpg",
     "x" * 300 + ".png",
     42,
 ]
@@ -356,3 +359,59 @@ def test_plain_image_records_read_back_whole_or_not_at_all(tmp_path: Path) -> No
         handle.truncate(first - 5)
     assert list(JournalReader(tmp_path, decode_fields=job_from_fields).read()) == []
     assert count_pending(tmp_path) == 0
+
+
+def test_plain_pixels_at_a_step_of_another_type_take_the_general_path(
+    tmp_path: Path, plain_records: list[Any]
+) -> None:
+    """DVCLive lets ``live.step`` be set to anything; only an int step takes the fast path."""
+    with Live(str(tmp_path / "run"), save_dvc_exp=False) as live:
+        live.step = 3.0  # type: ignore[assignment]
+        live.log_image("a.png", _pixels((80, 80, 3)))
+        live.step = 4
+        live.log_image("b.png", _pixels((80, 80, 3), 1))
+    assert [args[2] for args in plain_records] == [4]
+    lines = [
+        json.loads(line) for line in (tmp_path / "run" / "media.jsonl").read_text().splitlines()
+    ]
+    assert sorted((line["key"], line["step"]) for line in lines) == [("a.png", 3.0), ("b.png", 4)]
+
+
+def test_an_unreadable_journal_record_is_reported_and_the_rest_written(tmp_path: Path) -> None:
+    """A complete record whose job cannot be rebuilt (another version wrote it) fails alone:
+    the writer process reports it and writes the records after it."""
+    from dvcstage.errors import MediaWriteError
+    from dvcstage.journal import FieldsJob
+
+    live = Live(str(tmp_path / "run"), save_dvc_exp=False)
+    live.log_image("before.png", _pixels((80, 80, 3)))
+    writer = live._ensure_writer()
+    writer.submit(FieldsJob(("no-such-kind", "x"), b"\0"), "bogus", "a bogus record")
+    live.log_image("after.png", _pixels((80, 80, 3), 1))
+    with pytest.raises(MediaWriteError, match="an unreadable journal record") as failure:
+        live.end()
+    assert "unknown journal fields record 'no-such-kind'" in str(failure.value)
+    images = tmp_path / "run" / "plots" / "images"
+    assert sorted(p.name for p in images.iterdir()) == ["after.png", "before.png"]
+
+
+def test_journal_reader_turns_a_bad_record_into_a_job_that_fails() -> None:
+    import tempfile
+
+    from dvcstage.journal import FieldsJob, JournalAppender, JournalReader, UndecodableJob
+
+    with tempfile.TemporaryDirectory() as folder:
+        appender = JournalAppender(Path(folder))
+        appender.append(FieldsJob(("bad",), b"x"))
+        appender.append({"fine": 1})
+        appender.close()
+
+        def refuse(fields: list[str], buffers: list[memoryview]) -> object:
+            raise ValueError(f"unknown {fields[0]}")
+
+        first, second = (r.job for r in JournalReader(Path(folder), decode_fields=refuse).read())
+    assert isinstance(first, UndecodableJob)
+    assert "ValueError: unknown bad" in first.problem
+    with pytest.raises(Exception, match="cannot be read back"):
+        first.run(None)
+    assert second == {"fine": 1}
