@@ -6,6 +6,7 @@ import atexit
 import io
 import json
 import logging
+import operator
 import os
 import shutil
 import time
@@ -497,6 +498,22 @@ class Live(DvcLive):
         if data is not None and data.get("images") and self._writer is not None:
             data["images"] = _WrittenImages(data["images"], self._writer)
         return data
+
+    @property
+    def step(self) -> int:
+        """The current step, as DVCLive's."""
+        return self._step or 0
+
+    @step.setter
+    def step(self, value: int) -> None:
+        # DVCLive stores any value; an integer of another type (``np.int64`` from a NumPy
+        # loop) becomes an ``int`` here, so that every file and index line holds a JSON
+        # integer (a float step stays a float, as in DVCLive).
+        if not isinstance(value, (int, float)) and hasattr(value, "__index__"):
+            value = operator.index(value)
+        elif isinstance(value, int) and type(value) is not int and not isinstance(value, bool):
+            value = int(value)
+        DvcLive.step.fset(self, value)  # type: ignore[attr-defined]
 
     def next_step(self) -> None:
         """Advance the step, as DVCLive does; raises a pending background write error.

@@ -415,3 +415,23 @@ def test_journal_reader_turns_a_bad_record_into_a_job_that_fails() -> None:
     with pytest.raises(Exception, match="cannot be read back"):
         first.run(None)
     assert second == {"fine": 1}
+
+
+def test_a_numpy_integer_step_is_stored_as_an_int(tmp_path: Path) -> None:
+    """``live.step = np.int64(3)`` (a NumPy loop's counter), which DVCLive stores as given:
+    every item is written at step 3, an int in the index and in metrics.json."""
+    with Live(str(tmp_path / "run"), save_dvc_exp=False) as live:
+        live.step = np.int64(3)  # type: ignore[assignment]
+        assert type(live.step) is int and live.step == 3
+        live.log_image("plain/x.png", _pixels((80, 80, 3)))
+        live.log_image("captioned.png", _pixels((80, 80, 3)), caption="c")
+        live.log({"h": dvcstage.Histogram(np.arange(10))})
+        live.log_metric("loss", 0.5)
+        live.next_step()
+        assert type(live.step) is int and live.step == 4
+    lines = [
+        json.loads(line) for line in (tmp_path / "run" / "media.jsonl").read_text().splitlines()
+    ]
+    assert sorted(line["key"] for line in lines) == ["captioned.png", "h", "plain/x.png"]
+    assert {line["step"] for line in lines} == {3}
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["step"] == 3
