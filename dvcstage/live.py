@@ -126,13 +126,10 @@ class _Metric(Metric):
         if text is None:  # quoting or a NumPy scalar: DVCLive's csv writer
             super().dump(val, **kwargs)
             return
-        column = self.name.rpartition("/")[2]  # DVCLive's os.path.basename (POSIX names)
-        if kwargs.get("timestamp", False):
-            header = f"timestamp\tstep\t{column}{os.linesep}"
-            row = f"{int(time.time() * 1000)}\t{self.step}\t{text}{os.linesep}"
-        else:
-            header = f"step\t{column}{os.linesep}"
-            row = f"{self.step}\t{text}{os.linesep}"
+        timestamp = kwargs.get("timestamp", False)
+        row = f"{self.step}\t{text}{os.linesep}"
+        if timestamp:
+            row = f"{int(time.time() * 1000)}\t{row}"
         if self._file is None:
             self._file = os.fspath(self.output_path)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -141,8 +138,10 @@ class _Metric(Metric):
         except FileNotFoundError:  # the folder was removed meanwhile
             fd = os.open(self.output_path, flags, 0o666)
         try:
-            if os.fstat(fd).st_size == 0:
-                row = header + row
+            if os.fstat(fd).st_size == 0:  # DVCLive's header first
+                column = self.name.rpartition("/")[2]  # os.path.basename (POSIX names)
+                header = f"step\t{column}{os.linesep}"
+                row = ("timestamp\t" if timestamp else "") + header + row
             os.write(fd, row.encode("utf-8"))
         finally:
             os.close(fd)

@@ -42,37 +42,41 @@ def _encode(value: Any, level: int, out: list[str]) -> bool:
     elif isinstance(value, float):
         out.append(_number(value))
     elif isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-            return True
-        if level >= _MAX_DEPTH:
-            return False
-        inner = "\n" + INDENT * (level + 1)
-        separator = "["
-        for item in value:
-            out.append(separator + inner)
-            if not _encode(item, level + 1, out):
-                return False
-            separator = ","
-        out.append("\n" + INDENT * level + "]")
+        return _container(value, "[", "]", level, out)
     elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return True
-        if level >= _MAX_DEPTH:
-            return False
-        inner = "\n" + INDENT * (level + 1)
-        separator = "{"
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return False
-            out.append(separator + inner + encode_basestring_ascii(key) + ": ")
-            if not _encode(item, level + 1, out):
-                return False
-            separator = ","
-        out.append("\n" + INDENT * level + "}")
+        return _container(value, "{", "}", level, out)
     else:
         return False
+    return True
+
+
+def _container(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any],
+    opening: str,
+    closing: str,
+    level: int,
+    out: list[str],
+) -> bool:
+    """A list's or a dict's text, one item a line as the standard encoder indents them."""
+    if not value:
+        out.append(opening + closing)
+        return True
+    if level >= _MAX_DEPTH:
+        return False
+    inner = "\n" + INDENT * (level + 1)
+    separator = opening
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return False  # keys the standard encoder converts
+        items = ((encode_basestring_ascii(key) + ": ", item) for key, item in value.items())
+    else:
+        items = (("", item) for item in value)
+    for label, item in items:
+        out.append(separator + inner + label)
+        if not _encode(item, level + 1, out):
+            return False
+        separator = ","
+    out.append("\n" + INDENT * level + closing)
     return True
 
 

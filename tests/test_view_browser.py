@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, browser_missing
-from test_view_support import ViewServer, make_experiments, make_workspace, start_view
+from conftest import browser_missing
+from test_view_support import (
+    ViewServer,
+    make_experiments,
+    make_workspace,
+    run_page_script,
+    start_view,
+)
 
 SCRIPT = Path(__file__).with_suffix(".mjs")
 
@@ -56,17 +61,7 @@ def experiments_view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewS
 
 def _drive(view: ViewServer, shot: Path, spec: dict[str, Any]) -> dict[str, Any]:
     """Run the script on the view; its facts, once it passed."""
-    done = subprocess.run(
-        ["node", str(SCRIPT), view.url, str(shot), json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
-    )
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    facts: dict[str, Any] = json.loads(lines[-1])
-    assert done.returncode == 0 and "error" not in facts, json.dumps(facts, indent=1)
+    facts = run_page_script(SCRIPT, view.url, str(shot), json.dumps(spec))
     assert facts["landed"] == f"{view.base}/"
     assert facts["classToggle"] and facts["runsMenu"]
     assert facts["sandbox"] == "allow-scripts"

@@ -7,15 +7,12 @@ draws (``tests/test_view_loading.mjs``); skipped without Node, Chromium or playw
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import CHROMIUM, browser_missing
-from test_view_support import ViewServer, start_logging, start_view
+from conftest import browser_missing
+from test_view_support import ViewServer, run_page_script, start_logging, start_view
 
 SCRIPT = Path(__file__).with_suffix(".mjs")
 STEPS = 40
@@ -41,16 +38,6 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer]:
 
 def test_loads_ahead_follow_the_slider(view: ViewServer) -> None:
     spec = {"runs": {f"workspace:{run}": shade for run, shade in SHADES.items()}, "steps": STEPS}
-    done = subprocess.run(
-        ["node", str(SCRIPT), view.url, json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
-    )
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    facts: dict[str, Any] = json.loads(lines[-1])
-    assert done.returncode == 0 and "error" not in facts, json.dumps(facts, indent=1)
+    facts = run_page_script(SCRIPT, view.url, json.dumps(spec))
     assert facts["reach"] == [12, 15, 18, 21, 24, 27]
     assert facts["decodes"]["decoder"] > 0 and facts["decodes"]["blob"] == 0

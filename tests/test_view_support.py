@@ -7,6 +7,7 @@ it prints, and stops it with SIGTERM.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -17,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from conftest import exp_run, make_repo, run
 
@@ -228,3 +229,22 @@ def start_view(
     process.kill()
     process.wait()
     raise AssertionError(f"no URL printed: {''.join(lines)}{''.join(stderr)}")
+
+
+def run_page_script(script: Path, *args: str) -> dict[str, Any]:
+    """Run a Node script that drives Chromium (``CHROMIUM``) on a page; the facts it prints
+    as its last line, once it exited cleanly and reported no error."""
+    from conftest import CHROMIUM
+
+    done = subprocess.run(
+        ["node", str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "CHROMIUM": CHROMIUM},
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    facts: dict[str, Any] = json.loads(lines[-1])
+    assert done.returncode == 0 and "error" not in facts, json.dumps(facts, indent=1)
+    return facts
